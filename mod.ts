@@ -1,0 +1,50 @@
+/**
+ * workq: one small API for moving CPU work off the main thread, on Deno, Bun
+ * and Node. Fill a {@linkcode Queue}, start workers with {@linkcode run},
+ * end the queue with {@linkcode endq} or {@linkcode endqAndWait}; workers
+ * read with {@linkcode iterMsg} or {@linkcode iterSortq}. Data crosses
+ * threads by structured clone, and `ArrayBuffer`s can be moved without a
+ * copy.
+ *
+ * @example ezq's sum
+ * ```ts
+ * import { endqAndWait, iterMsg, NUM_CPUS, Queue, run } from "@workq/workq";
+ *
+ * const inQ = new Queue<number>();
+ * const outQ = new Queue<number>();
+ * const workers = Array.from({ length: NUM_CPUS }, () =>
+ *   run(async (inQ: Queue<number>, outQ: Queue<number>) => {
+ *     let sum = 0;
+ *     for await (const msg of iterMsg(inQ)) sum += msg.data;
+ *     await outQ.put(sum);
+ *   }, inQ, outQ));
+ * for (let i = 0; i < 1000; i++) await inQ.put(i);
+ * await endqAndWait(inQ, workers);
+ * await outQ.end();
+ * let total = 0;
+ * for await (const msg of outQ) total += msg.data;
+ * console.log(total); // 499500
+ * ```
+ * @module
+ */
+import { runtime } from "./src/runtime/mod.ts";
+
+export { END, Msg, type MsgInit } from "./src/msg.ts";
+export { type GetOptions, type PutOptions, Queue, type QueueOptions } from "./src/queue/queue.ts";
+export { iterMsg, iterSortq } from "./src/queue/iter.ts";
+export { endq, endqAndWait } from "./src/endq.ts";
+export { run, WorkerHandle } from "./src/run.ts";
+export { task, type Task, type TaskRef } from "./src/task.ts";
+export { transfer } from "./src/transfer.ts";
+export { WorkerError, type WorkerFailure } from "./src/errors.ts";
+
+/**
+ * The number of logical CPUs of this machine: a good number of workers for
+ * CPU-bound work.
+ * @example
+ * ```ts
+ * import { NUM_CPUS } from "@workq/workq";
+ * console.log(NUM_CPUS >= 1); // true
+ * ```
+ */
+export const NUM_CPUS: number = runtime.cpus;

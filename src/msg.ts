@@ -1,0 +1,70 @@
+/**
+ * Messages: what a queue carries.
+ * @module
+ */
+
+/**
+ * The kind of the end-of-queue marker. It is reserved: `put` refuses a
+ * message of this kind, so a user's message can never end a queue by
+ * accident; only {@linkcode endq} (or `Queue.end()`) puts one.
+ *
+ * @example Recognise the marker when reading with `get()`
+ * ```ts
+ * import { END, Queue } from "@workq/workq";
+ * const q = new Queue();
+ * q.end();
+ * const msg = await q.get();
+ * console.log(msg.kind === END); // true
+ * ```
+ */
+export const END = "workq:end";
+
+/** The fields of a {@linkcode Msg}, all optional. */
+export interface MsgInit<T> {
+  /** What the message is about; `""` by default. */
+  kind?: string;
+  /** The payload; it crosses threads by structured clone. */
+  data?: T;
+  /** A position for sorted reading ({@linkcode iterSortq}); `0` by default. */
+  order?: number;
+}
+
+/**
+ * A message in a queue: a `kind`, the `data`, and an `order` for sorted
+ * reading — ezq's `Msg`. Plain values put into a queue are wrapped in one.
+ *
+ * @typeParam T The type of `data`.
+ * @example Put typed work and read it back
+ * ```ts
+ * import { Msg, Queue } from "@workq/workq";
+ * const q = new Queue<number>();
+ * await q.put(new Msg({ kind: "EVEN", data: 4, order: 2 }));
+ * const msg = await q.get();
+ * console.log(msg.kind, msg.data, msg.order); // EVEN 4 2
+ * ```
+ */
+export class Msg<T = unknown> {
+  /** What the message is about; {@linkcode END} marks the end of a queue. */
+  readonly kind: string;
+  /** The payload. */
+  readonly data: T;
+  /** A position for sorted reading. */
+  readonly order: number;
+  /**
+   * How many times this message has been handed out: `1` normally, more
+   * when a worker died holding it and it was delivered again.
+   */
+  readonly attempt: number;
+
+  /**
+   * Creates a message.
+   * @param init The fields; each is optional.
+   * @param attempt Set by workq on redelivery; leave it out.
+   */
+  constructor(init: MsgInit<T> = {}, attempt = 1) {
+    this.kind = init.kind ?? "";
+    this.data = init.data as T;
+    this.order = init.order ?? 0;
+    this.attempt = attempt;
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * The owner's side of a queue: the items, who may receive how many (credit),
+ * what each consumer holds and has not finished, and the end-marker rule.
+ *
+ * Rules that later features rely on:
+ * - A consumer receives at most its credit; what it receives is held until
+ *   it acknowledges it (finished) or gives it back (release). A consumer
+ *   that dies has everything it held put back at the front, in order, with
+ *   `attempt` raised, so it reaches another consumer.
+ * - An end marker at the head is handed out only when no data item is held
+ *   anywhere: a marker is never delivered while items before it could still
+ *   come back, so no item is stranded behind it.
+ * @module
+ */
+import { END } from "../msg.ts";
+import { soon } from "../schedule.ts";
+import { Deque } from "./deque.ts";
+import type { Entry } from "./protocol.ts";
+
+/** Something that receives items from the broker. */
+export interface Consumer {
+  /** How many more items it may be sent. */
+  credit: number;
+  /** Items sent and not finished, oldest first; `undefined` when not tracked. */
+  readonly held: Deque<Entry> | undefined;
+  /** Hands it a batch (never empty, never more than its credit). */
+  deliver(entries: Entry[]): void;
+}
+
+interface BlockedPut {
+  entries: Entry[];
+  index: number;
+  done: (() => void) | undefined;
+}
+
+// A batch this large goes out at once instead of waiting for the next turn.
+const EAGER = 64;
+
+/** The state of one queue, kept by the thread that created it. */
+export class Broker {
+  readonly name: string;
+  readonly maxsize: number;
+  #fifo = new Deque<Entry>();
+  #consumers: Consumer[] = [];
+  #next = 0;
+  #held = 0;
+  #blocked = new Deque<BlockedPut>();
+  #scheduled = false;
+
+  constructor(name: string, maxsize: number) {
+    this.name = name;
+    this.maxsize = maxsize > 0 ? maxsize : Infinity;
+  }
+
+  /** Items waiting in the queue (not counting those held by consumers). */
+  get size(): number {
+    return this.#fifo.length;
+  }
+
+  /**
+   * Appends entries in order, as far as there is room; the rest wait, in
+   * order, behind earlier blocked puts. Returns `true` when all are in now;
+   * otherwise `done` is called once they are.
+   */
+  put(entries: Entry[], done?: () => void): boolean {
+    let i = 0;
+    if (this.#blocked.length === 0) {
+      const room = this.maxsize - this.#fifo.length;
+      const n = Math.min(room, entries.length);
+      for (; i < n; i++) this.#fifo.push(entries[i]);
+    }
+    if (i < entries.length) this.#blocked.push({ entries, index: i, done });
+    this.#schedule();
+    return i === entries.length;
+  }
+
+  /** Takes the next deliverable entry for a thread-local reader, if any. */
+  take(): Entry | undefined {
+    if (this.#fifo.length === 0 || !this.#deliverable(this.#fifo.peek()!)) return undefined;
+    const entry = this.#fifo.shift()!;
+    if (this.#admit()) this.#schedule();
+    return entry;
+  }
+
+  /** Starts sending to `consumer`. */
+  add(consumer: Consumer): void {
+    this.#consumers.push(consumer);
+  }
+
+  /** Gives `consumer` `n` more credit. */
+  credit(consumer: Consumer, n: number): void {
+    consumer.credit += n;
+    this.#schedule();
+  }
+
+  /** The first `n` entries held by `consumer` are finished. */
+  ack(consumer: Consumer, n: number): void {
+    const held = consumer.held;
+    if (!held || n <= 0) return;
+    let data = 0;
+    for (let i = 0; i < n && held.length > 0; i++) if (held.shift()!.k !== END) data++;
+    this.#held -= data;
+    // The last held item finishing may free an end marker.
+    if (this.#held === 0 && this.#fifo.length > 0) this.#schedule();
+  }
+
+  /**
+   * Stops sending to `consumer`; what it still holds goes back to the front
+   * of the queue, with `attempt` raised when `redeliver` (it died).
+   */
+  remove(consumer: Consumer, redeliver: boolean): void {
+    const at = this.#consumers.indexOf(consumer);
+    if (at >= 0) this.#consumers.splice(at, 1);
+    consumer.credit = 0;
+    const held = consumer.held;
+    if (!held || held.length === 0) return;
+    const back: Entry[] = [];
+    for (let e = held.shift(); e !== undefined; e = held.shift()) {
+      if (e.k !== END) this.#held--;
+      back.push(redeliver && e.k !== END ? { ...e, a: e.a + 1 } : e);
+    }
+    for (let i = back.length - 1; i >= 0; i--) this.#fifo.unshift(back[i]);
+    this.#schedule();
+  }
+
+  #deliverable(head: Entry): boolean {
+    return head.k !== END || this.#held === 0;
+  }
+
+  #schedule(): void {
+    if (this.#fifo.length >= EAGER) {
+      this.#dispatch();
+    } else if (!this.#scheduled) {
+      this.#scheduled = true;
+      soon(() => {
+        this.#scheduled = false;
+        this.#dispatch();
+      });
+    }
+  }
+
+  #dispatch(): void {
+    do this.#send(); while (this.#admit());
+  }
+
+  #send(): void {
+    const consumers = this.#consumers;
+    let idle = 0;
+    while (this.#fifo.length > 0 && consumers.length > 0 && idle < consumers.length) {
+      if (this.#next >= consumers.length) this.#next = 0;
+      const consumer = consumers[this.#next++];
+      if (consumer.credit <= 0) {
+        idle++;
+        continue;
+      }
+      idle = 0;
+      const batch: Entry[] = [];
+      const held = consumer.held;
+      while (batch.length < consumer.credit && this.#fifo.length > 0) {
+        const head = this.#fifo.peek()!;
+        if (!this.#deliverable(head)) break;
+        this.#fifo.shift();
+        batch.push(head);
+        if (head.k === END) break;
+        if (held) this.#held++;
+      }
+      if (batch.length === 0) break;
+      consumer.credit -= batch.length;
+      if (held) for (const e of batch) held.push(e);
+      consumer.deliver(batch);
+    }
+  }
+
+  // Room has opened: move blocked puts in, oldest first. Returns whether any moved.
+  #admit(): boolean {
+    let moved = false;
+    while (this.#blocked.length > 0 && this.#fifo.length < this.maxsize) {
+      const put = this.#blocked.peek()!;
+      while (put.index < put.entries.length && this.#fifo.length < this.maxsize) {
+        this.#fifo.push(put.entries[put.index++]);
+        moved = true;
+      }
+      if (put.index < put.entries.length) break;
+      this.#blocked.shift();
+      put.done?.();
+    }
+    return moved;
+  }
+}

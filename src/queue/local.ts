@@ -1,0 +1,101 @@
+/**
+ * The transport of the thread that created a queue: it holds the broker,
+ * reads from it directly, and serves every other thread over its own port.
+ * @module
+ */
+import { Broker, type Consumer } from "./broker.ts";
+import { serve } from "./owner.ts";
+import type { Entry } from "./protocol.ts";
+import { cutShort, type Transport, type WaitOptions } from "./transport.ts";
+import type { WireDescriptor } from "../wire.ts";
+
+interface Reader {
+  resolve(entry: Entry): void;
+  reject(error: unknown): void;
+}
+
+/** A queue's transport in the thread that owns it. */
+export class LocalTransport implements Transport {
+  readonly #broker: Broker;
+  readonly #readers: Reader[] = [];
+  readonly #consumer: Consumer;
+
+  constructor(name: string, maxsize: number) {
+    this.#broker = new Broker(name, maxsize);
+    // Reads in this thread are finished when taken: the thread cannot die
+    // without the queue, so nothing needs to come back.
+    this.#consumer = {
+      credit: 0,
+      held: undefined,
+      deliver: (entries) => {
+        for (const entry of entries) this.#readers.shift()!.resolve(entry);
+      },
+    };
+    this.#broker.add(this.#consumer);
+  }
+
+  get name(): string {
+    return this.#broker.name;
+  }
+
+  get maxsize(): number {
+    return this.#broker.maxsize;
+  }
+
+  get size(): number {
+    return this.#broker.size;
+  }
+
+  put(entry: Entry): Promise<void> {
+    let done!: () => void;
+    const accepted = new Promise<void>((resolve) => (done = resolve));
+    return this.#broker.put([entry], done) ? Promise.resolve() : accepted;
+  }
+
+  get(options: WaitOptions): Promise<Entry> {
+    if (this.#readers.length === 0) {
+      const entry = this.#broker.take();
+      if (entry) return Promise.resolve(entry);
+    }
+    return cutShort<Entry>(({ resolve, reject }) => {
+      const reader: Reader = { resolve, reject };
+      this.#readers.push(reader);
+      this.#broker.credit(this.#consumer, 1);
+      return () => {
+        const at = this.#readers.indexOf(reader);
+        if (at >= 0) {
+          this.#readers.splice(at, 1);
+          this.#consumer.credit--;
+        }
+      };
+    }, options, `get() from queue "${this.name}"`);
+  }
+
+  handoff(transfer: Transferable[], lifelines: (() => void)[]): WireDescriptor {
+    const { port1, port2 } = new MessageChannel();
+    lifelines.push(serve(this.#broker, port1));
+    transfer.push(port2);
+    return queueDescriptor(this.name, this.maxsize, port2);
+  }
+
+  settle(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  release(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** What a queue travels as. */
+export interface QueueDescriptor extends WireDescriptor {
+  readonly "workq:wired": "queue";
+  readonly name: string;
+  readonly maxsize: number;
+  readonly port: MessagePort;
+}
+
+/** Builds the descriptor of a queue reached through `port`. */
+export function queueDescriptor(name: string, maxsize: number, port: MessagePort): QueueDescriptor {
+  return { "workq:wired": "queue", name, maxsize, port };
+}

@@ -1,0 +1,85 @@
+/**
+ * The owner's end of one client's MessagePort: turns the client's messages
+ * into broker calls and sends it what the broker hands out.
+ * @module
+ */
+import type { Broker, Consumer } from "./broker.ts";
+import { Deque } from "./deque.ts";
+import { type ClientMessage, type Entry, type OwnerMessage, pack, unpack } from "./protocol.ts";
+
+type Port = MessagePort & { unref?: () => void };
+
+/**
+ * Serves one client of `broker` on `port`. Returns what to call when the
+ * client's thread is known to be dead: what it held is delivered again.
+ */
+export function serve(broker: Broker, port: Port): () => void {
+  let waiting = 0; // bounded puts not yet accepted
+  let syncs: number[] = [];
+  let open = true;
+  const post = (message: OwnerMessage, transfer: Transferable[] = []) => {
+    if (open) port.postMessage(message, transfer);
+  };
+  const consumer: Consumer = {
+    credit: 0,
+    held: new Deque<Entry>(),
+    deliver(entries) {
+      const transfer: Transferable[] = [];
+      post({ t: "items", b: pack(entries, transfer), z: broker.size }, transfer);
+    },
+  };
+  const flushSyncs = () => {
+    if (waiting > 0) return;
+    for (const id of syncs) post({ t: "synced", id, z: broker.size });
+    syncs = [];
+  };
+  const close = (redeliver: boolean) => {
+    if (!open) return;
+    open = false;
+    broker.remove(consumer, redeliver);
+    port.onmessage = null;
+    port.close();
+  };
+  broker.add(consumer);
+  port.onmessage = (event: MessageEvent<ClientMessage>) => {
+    const message = event.data;
+    switch (message.t) {
+      case "put": {
+        const entries = unpack(message.b);
+        if (!message.s) {
+          broker.put(entries);
+          break;
+        }
+        waiting++;
+        const accepted = () => {
+          waiting--;
+          post({ t: "accepted", n: entries.length, z: broker.size });
+          flushSyncs();
+        };
+        if (broker.put(entries, accepted)) accepted();
+        break;
+      }
+      case "pull":
+        broker.ack(consumer, message.a);
+        broker.credit(consumer, message.n);
+        break;
+      case "sync":
+        syncs.push(message.id);
+        flushSyncs();
+        break;
+      case "attach":
+        serve(broker, message.port);
+        break;
+      case "release":
+        broker.ack(consumer, message.a);
+        post({ t: "released", z: broker.size });
+        close(false);
+        break;
+    }
+  };
+  // Where the runtime says that the other end's thread is gone (Node, Bun).
+  port.addEventListener("close", () => close(true));
+  // The owner only answers; the clients' own waits keep their threads alive.
+  port.unref?.();
+  return () => close(true);
+}

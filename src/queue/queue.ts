@@ -1,0 +1,264 @@
+/**
+ * The public queue.
+ * @module
+ */
+import { END, Msg } from "../msg.ts";
+import { cloneError, decode, encode, onRevive, WIRE, type WireDescriptor, type Wired } from "../wire.ts";
+import { LocalTransport, type QueueDescriptor } from "./local.ts";
+import type { Entry } from "./protocol.ts";
+import { RemoteTransport } from "./remote.ts";
+import type { Transport } from "./transport.ts";
+
+/** Options of {@linkcode Queue}. */
+export interface QueueOptions {
+  /** A readable name, used in errors. @default "queue-N" */
+  name?: string;
+  /**
+   * The most items the queue holds; `put` waits for room beyond it. `0`
+   * means unbounded. @default 0
+   */
+  maxsize?: number;
+}
+
+/** Options of {@linkcode Queue.prototype.put}. */
+export interface PutOptions {
+  /**
+   * Objects inside the item (usually `ArrayBuffer`s) to move instead of
+   * copy; the sender's copies are detached.
+   */
+  transfer?: Transferable[];
+  /** The kind of the message, when a plain value is put. @default "" */
+  kind?: string;
+  /** The order of the message, when a plain value is put. @default 0 */
+  order?: number;
+}
+
+/** Options of {@linkcode Queue.prototype.get}. */
+export interface GetOptions {
+  /** Stops waiting when aborted; the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Stops waiting after this many milliseconds with a `TimeoutError`. */
+  timeout?: number;
+}
+
+let counter = 0;
+
+// How a queue is built over a transport other than the owner's: a key no
+// user option can collide with.
+const TRANSPORT: unique symbol = Symbol("workq.transport");
+
+/** Builds a queue over `transport` (a client in another thread, or another engine). */
+export function queueOver<T>(transport: Transport): Queue<T> {
+  return new Queue<T>({ [TRANSPORT]: transport } as QueueOptions);
+}
+
+function checkNumber(what: string, value: unknown, min: number): number {
+  if (typeof value !== "number" || Number.isNaN(value)) {
+    throw new TypeError(`Cannot ${what}: expected a number, received ${typeof value} ${String(value)}`);
+  }
+  if (value < min) throw new RangeError(`Cannot ${what}: expected at least ${min}, received ${value}`);
+  return value;
+}
+
+/**
+ * A FIFO queue that many producers and many consumers share across threads:
+ * hand it to workers as an argument of `run` or inside a message, and every
+ * side can `put` and `get`. Each item reaches exactly one consumer; items
+ * from one producer keep their order.
+ *
+ * Items cross threads by structured clone. Plain values are wrapped in a
+ * {@linkcode Msg}; `get` always returns a `Msg`.
+ *
+ * @typeParam T The type of the items' data.
+ * @example ezq's sum: workers add up what they read until the end marker
+ * ```ts
+ * import { endqAndWait, iterMsg, NUM_CPUS, Queue, run } from "@workq/workq";
+ *
+ * const inQ = new Queue<number>();
+ * const outQ = new Queue<number>();
+ * const workers = Array.from({ length: NUM_CPUS }, () =>
+ *   run(async (inQ: Queue<number>, outQ: Queue<number>) => {
+ *     let sum = 0;
+ *     for await (const msg of iterMsg(inQ)) sum += msg.data;
+ *     await outQ.put(sum);
+ *   }, inQ, outQ));
+ * for (let i = 0; i < 1000; i++) await inQ.put(i);
+ * await endqAndWait(inQ, workers);
+ * await outQ.end();
+ * let total = 0;
+ * for await (const msg of outQ) total += msg.data;
+ * console.log(total); // 499500
+ * ```
+ */
+export class Queue<T = unknown> implements AsyncIterable<Msg<T>>, Wired {
+  readonly #transport: Transport;
+
+  /**
+   * Creates a queue owned by this thread.
+   * @param options A name and a bound.
+   * @throws {TypeError} When `maxsize` is not a number.
+   * @throws {RangeError} When `maxsize` is negative.
+   */
+  constructor(options: QueueOptions = {}) {
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(`Cannot create a queue: options must be an object, received ${String(options)}`);
+    }
+    const maxsize = checkNumber("create a queue with this maxsize", options.maxsize ?? 0, 0);
+    const name = options.name ?? `queue-${++counter}`;
+    this.#transport = (options as { [TRANSPORT]?: Transport })[TRANSPORT] ??
+      new LocalTransport(name, maxsize);
+  }
+
+  /** The queue's readable name. */
+  get name(): string {
+    return this.#transport.name;
+  }
+
+  /** The bound given at creation; `Infinity` when unbounded. */
+  get maxsize(): number {
+    return this.#transport.maxsize;
+  }
+
+  /**
+   * How many items wait in the queue: exact in the thread that created it,
+   * the last figure seen in other threads.
+   */
+  get size(): number {
+    return this.#transport.size;
+  }
+
+  /**
+   * Adds an item. A plain value is wrapped in a {@linkcode Msg} (with
+   * `kind` and `order` from the options); a `Msg` is put as it is.
+   *
+   * @param item The value or message.
+   * @param options What to transfer, and the message's kind and order.
+   * @returns A promise that resolves once the item is accepted: at once for
+   * an unbounded queue, when there is room for a bounded one.
+   * @throws {TypeError} (as a rejection) When the item cannot be cloned: the
+   * message names the queue, where the value sits, and its type.
+   * @throws {TypeError} When the message's kind is the reserved {@linkcode END}.
+   * @example Move a buffer into the queue without a copy
+   * ```ts
+   * import { Queue } from "@workq/workq";
+   * const q = new Queue<ArrayBuffer>();
+   * const buffer = new ArrayBuffer(1024);
+   * await q.put(buffer, { transfer: [buffer] });
+   * console.log(buffer.byteLength); // 0: it was moved
+   * ```
+   */
+  put(item: T | Msg<T>, options: PutOptions = {}): Promise<void> {
+    let kind: string, data: unknown, order: number;
+    if (item instanceof Msg) {
+      ({ kind, data, order } = item);
+    } else {
+      kind = options.kind ?? "";
+      data = item;
+      order = options.order ?? 0;
+    }
+    if (kind === END) {
+      return Promise.reject(
+        new TypeError(`Cannot put into queue "${this.name}": the kind "${END}" is reserved; use endq()`),
+      );
+    }
+    return this.#put(kind, data, order, options.transfer);
+  }
+
+  #put(kind: string, data: unknown, order: number, transfer: Transferable[] | undefined): Promise<void> {
+    let wired = false;
+    let x = transfer && transfer.length > 0 ? [...transfer] : undefined;
+    if (typeof data === "object" && data !== null) {
+      const ports: Transferable[] = [];
+      ({ value: data, wired } = encode(data, ports));
+      if (ports.length > 0) x = [...(x ?? []), ...ports];
+      if (this.#transport instanceof LocalTransport) {
+        // The owner keeps a snapshot, as any other thread would get: this
+        // also finds an uncloneable value now, in the put that holds it.
+        try {
+          ({ d: data, x } = structuredClone({ d: data, x }, { transfer: x ?? [] }));
+        } catch (error) {
+          return Promise.reject(cloneError(`put into queue "${this.name}"`, data, error));
+        }
+      }
+    } else if (typeof data === "function" || typeof data === "symbol") {
+      return Promise.reject(cloneError(`put into queue "${this.name}"`, data, "not cloneable"));
+    }
+    return this.#transport.put({ k: kind, d: data, o: order, a: 1, w: wired, x });
+  }
+
+  /**
+   * Takes the next message, waiting for one. When the end marker is reached
+   * it returns a message whose kind is {@linkcode END}. The message this
+   * thread took before counts as finished from this call on.
+   *
+   * @param options A signal or a timeout to stop waiting.
+   * @returns The next message.
+   * @throws {DOMException} (as a rejection) `TimeoutError` after `timeout`,
+   * or the signal's reason when aborted.
+   * @example Wait at most a second
+   * ```ts
+   * import { Queue } from "@workq/workq";
+   * const q = new Queue<string>();
+   * await q.put("hello");
+   * const msg = await q.get({ timeout: 1000 });
+   * console.log(msg.data); // "hello"
+   * ```
+   */
+  get(options: GetOptions = {}): Promise<Msg<T>> {
+    if (options.timeout !== undefined) checkNumber("get() with this timeout", options.timeout, 0);
+    return this.#transport.get(options).then(toMsg<T>);
+  }
+
+  /**
+   * Puts the end marker: readers that iterate stop when they reach it (one
+   * marker stops one reader). Items put before it are read before it.
+   *
+   * @returns A promise that resolves once the marker is in the queue.
+   * @example
+   * ```ts
+   * import { Queue } from "@workq/workq";
+   * const q = new Queue<number>();
+   * await q.put(1);
+   * await q.end();
+   * for await (const msg of q) console.log(msg.data); // 1
+   * ```
+   */
+  end(): Promise<void> {
+    return this.#transport.put({ k: END, d: undefined, o: 0, a: 1, w: false, x: undefined });
+  }
+
+  /**
+   * Iterates over the messages until the end marker, which is not yielded.
+   * @example
+   * ```ts
+   * import { Queue } from "@workq/workq";
+   * const q = new Queue<number>();
+   * await q.put(1);
+   * await q.put(2);
+   * await q.end();
+   * const seen = [];
+   * for await (const msg of q) seen.push(msg.data);
+   * console.log(seen); // [1, 2]
+   * ```
+   */
+  async *[Symbol.asyncIterator](): AsyncGenerator<Msg<T>, void, undefined> {
+    for (;;) {
+      const msg = await this.get();
+      if (msg.kind === END) return;
+      yield msg;
+    }
+  }
+
+  /** @internal Swaps this queue for a descriptor another thread revives. */
+  [WIRE](transfer: Transferable[], lifelines: (() => void)[]): WireDescriptor {
+    return this.#transport.handoff(transfer, lifelines);
+  }
+
+}
+
+function toMsg<T>(entry: Entry): Msg<T> {
+  const data = entry.w ? decode(entry.d) : entry.d;
+  return new Msg<T>({ kind: entry.k, data: data as T, order: entry.o }, entry.a);
+}
+
+onRevive("queue", (descriptor) => queueOver(new RemoteTransport(descriptor as QueueDescriptor)));

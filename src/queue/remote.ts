@@ -1,0 +1,259 @@
+/**
+ * A queue's transport in a thread that was handed the queue: a client of the
+ * owner over one MessagePort, with batched puts and credit-based prefetch.
+ *
+ * Prefetch adapts to the reader: the window (items asked for ahead of use)
+ * aims to cover about 2 ms of the reader's own work per item, from 1 for slow
+ * tasks (so that a slow worker never sits on items another could run) to 256
+ * for tiny ones (so that a batch moves hundreds of items per message).
+ * @module
+ */
+import { cloneError } from "../wire.ts";
+import { Deque } from "./deque.ts";
+import { type QueueDescriptor, queueDescriptor } from "./local.ts";
+import { type ClientMessage, type Entry, type OwnerMessage, pack, unpack } from "./protocol.ts";
+import { cutShort, type Transport, type WaitOptions } from "./transport.ts";
+import { soon } from "../schedule.ts";
+import type { WireDescriptor } from "../wire.ts";
+
+type Port = MessagePort & { ref?: () => void; unref?: () => void };
+
+interface Waiter<T> {
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+const MAX_WINDOW = 256;
+const TARGET_MS = 2;
+const FLUSH_AT = 256;
+
+const open = new Set<RemoteTransport>();
+
+/** Every client transport of this thread, for the end of a task. */
+export function clientTransports(): Iterable<RemoteTransport> {
+  return open;
+}
+
+/** A queue's transport in a thread other than its owner's. */
+export class RemoteTransport implements Transport {
+  readonly name: string;
+  readonly maxsize: number;
+  #port: Port;
+  #size = 0;
+  #closed: Error | undefined;
+  #refd = true;
+
+  #outbox: Entry[] = [];
+  #outWaiters: Waiter<void>[] = [];
+  #flushing = false;
+  #accepting = new Deque<Waiter<void>>();
+
+  #inbox = new Deque<Entry>();
+  #readers: Waiter<Entry>[] = [];
+  #requested = 0;
+  #returned = 0;
+  #acked = 0;
+  #window = 4;
+  #avg = -1;
+  #lastReturn = -1;
+
+  #syncs = new Map<number, () => void>();
+  #released: (() => void) | undefined;
+  #nextSync = 0;
+
+  constructor(descriptor: QueueDescriptor) {
+    this.name = descriptor.name;
+    this.maxsize = descriptor.maxsize;
+    this.#port = descriptor.port;
+    this.#port.onmessage = (event: MessageEvent<OwnerMessage>) => this.#receive(event.data);
+    this.#port.addEventListener("close", () => {
+      this.#fail(new Error(`Queue "${this.name}" is gone: the thread that owned it has ended`));
+    });
+    this.#refresh();
+    open.add(this);
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  put(entry: Entry): Promise<void> {
+    if (this.#closed) return Promise.reject(this.#closed);
+    return new Promise<void>((resolve, reject) => {
+      this.#outbox.push(entry);
+      this.#outWaiters.push({ resolve, reject });
+      if (this.#outbox.length >= FLUSH_AT) this.#flush();
+      else if (!this.#flushing) {
+        this.#flushing = true;
+        soon(() => this.#flush());
+      }
+    });
+  }
+
+  get(options: WaitOptions): Promise<Entry> {
+    if (this.#closed) return Promise.reject(this.#closed);
+    const now = performance.now();
+    if (this.#lastReturn >= 0) this.#learn(now - this.#lastReturn);
+    if (this.#readers.length === 0 && this.#inbox.length > 0) {
+      const entry = this.#inbox.shift()!;
+      this.#returned++;
+      this.#lastReturn = now;
+      this.#topUp();
+      return Promise.resolve(entry);
+    }
+    this.#lastReturn = -1;
+    return cutShort<Entry>(({ resolve, reject }) => {
+      const reader = { resolve, reject };
+      this.#readers.push(reader);
+      this.#topUp();
+      this.#refresh();
+      return () => {
+        const at = this.#readers.indexOf(reader);
+        if (at >= 0) this.#readers.splice(at, 1);
+        this.#refresh();
+      };
+    }, options, `get() from queue "${this.name}"`);
+  }
+
+  handoff(transfer: Transferable[]): WireDescriptor {
+    const { port1, port2 } = new MessageChannel();
+    this.#post({ t: "attach", port: port1 }, [port1]);
+    transfer.push(port2);
+    return queueDescriptor(this.name, this.maxsize, port2);
+  }
+
+  settle(): Promise<void> {
+    this.#flush();
+    if (this.#closed) return Promise.resolve();
+    const id = this.#nextSync++;
+    return new Promise<void>((resolve) => {
+      this.#syncs.set(id, resolve);
+      this.#post({ t: "sync", id });
+      this.#refresh();
+    });
+  }
+
+  release(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.#flush();
+    this.#post({ t: "release", a: this.#returned - this.#acked });
+    this.#acked = this.#returned;
+    return new Promise<void>((resolve) => {
+      this.#released = resolve;
+      this.#refresh();
+    });
+  }
+
+  // The reader's time per item sets how far ahead to ask.
+  #learn(ms: number): void {
+    this.#avg = this.#avg < 0 ? ms : this.#avg * 0.75 + ms * 0.25;
+    const window = this.#avg > 10 * TARGET_MS ? 1 : Math.ceil(TARGET_MS / Math.max(this.#avg, 0.001)) + 1;
+    this.#window = Math.max(1, Math.min(window, MAX_WINDOW, this.maxsize));
+  }
+
+  #topUp(): void {
+    const have = this.#inbox.length + this.#requested;
+    const unacked = this.#returned - this.#acked;
+    const need = this.#readers.length > 0 ? Math.max(this.#window, this.#readers.length) : this.#window;
+    let n = 0;
+    if (have * 2 <= need) n = need - have;
+    else if (this.#readers.length > 0 && have === this.#inbox.length) n = this.#readers.length;
+    // A blocked reader must report what it finished: an end marker may be
+    // waiting for exactly that.
+    if (n > 0 || (this.#readers.length > 0 && unacked > 0)) {
+      this.#requested += n;
+      this.#acked = this.#returned;
+      this.#post({ t: "pull", n, a: unacked });
+    }
+  }
+
+  #receive(message: OwnerMessage): void {
+    this.#size = message.z;
+    switch (message.t) {
+      case "items": {
+        const entries = unpack(message.b);
+        this.#requested -= entries.length;
+        for (const entry of entries) {
+          const reader = this.#readers.shift();
+          if (reader) {
+            this.#returned++;
+            reader.resolve(entry);
+          } else this.#inbox.push(entry);
+        }
+        if (this.#readers.length > 0) this.#topUp();
+        break;
+      }
+      case "accepted":
+        for (let i = 0; i < message.n; i++) this.#accepting.shift()?.resolve();
+        break;
+      case "synced":
+        this.#syncs.get(message.id)?.();
+        this.#syncs.delete(message.id);
+        break;
+      case "released":
+        this.#fail(new Error(`Queue "${this.name}" was released by this thread`));
+        return;
+    }
+    this.#refresh();
+  }
+
+  #flush(): void {
+    this.#flushing = false;
+    if (this.#outbox.length === 0) return;
+    const entries = this.#outbox;
+    const waiters = this.#outWaiters;
+    this.#outbox = [];
+    this.#outWaiters = [];
+    const bounded = this.maxsize !== Infinity;
+    const sent = (waiter: Waiter<void>) => {
+      if (bounded) this.#accepting.push(waiter);
+      else waiter.resolve();
+    };
+    try {
+      const transfer: Transferable[] = [];
+      this.#post({ t: "put", b: pack(entries, transfer), s: bounded }, transfer);
+      for (const waiter of waiters) sent(waiter);
+    } catch {
+      // Some value cannot be cloned: send one by one, so only its put fails.
+      for (let i = 0; i < entries.length; i++) {
+        try {
+          const transfer: Transferable[] = [];
+          this.#post({ t: "put", b: pack([entries[i]], transfer), s: bounded }, transfer);
+          sent(waiters[i]);
+        } catch (error) {
+          waiters[i].reject(cloneError(`put into queue "${this.name}"`, entries[i].d, error));
+        }
+      }
+    }
+    this.#refresh();
+  }
+
+  #post(message: ClientMessage, transfer: Transferable[] = []): void {
+    if (this.#closed) throw this.#closed;
+    this.#port.postMessage(message, transfer);
+  }
+
+  #fail(error: Error): void {
+    if (this.#closed) return;
+    this.#closed = error;
+    open.delete(this);
+    for (const reader of this.#readers.splice(0)) reader.reject(error);
+    for (let w = this.#accepting.shift(); w; w = this.#accepting.shift()) w.reject(error);
+    for (const resolve of this.#syncs.values()) resolve();
+    this.#syncs.clear();
+    this.#released?.();
+    this.#port.onmessage = null;
+    this.#port.close();
+  }
+
+  // Keep the thread alive only while something here waits on the owner.
+  #refresh(): void {
+    const busy = !this.#closed &&
+      (this.#readers.length > 0 || this.#accepting.length > 0 || this.#syncs.size > 0 ||
+        this.#released !== undefined);
+    if (busy === this.#refd) return;
+    this.#refd = busy;
+    if (busy) this.#port.ref?.();
+    else this.#port.unref?.();
+  }
+}

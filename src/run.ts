@@ -1,0 +1,191 @@
+/**
+ * Starting workers: ezq's `run`.
+ * @module
+ */
+import { dataToError, WorkerError } from "./errors.ts";
+import { runtime, type WorkerPort } from "./runtime/mod.ts";
+import { specName, type Task, toSpec } from "./task.ts";
+import { takeTransfer } from "./transfer.ts";
+import { cloneError, decode, encode, findUncloneable } from "./wire.ts";
+import type { StartMessage, WorkerMessage } from "./worker/protocol.ts";
+
+// deno-lint-ignore no-explicit-any
+type AnyFunction = (...args: any[]) => unknown;
+
+// The emitted JavaScript keeps the layout and swaps the extension.
+const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+const entry = new URL(`./worker/entry${ext}`, import.meta.url);
+
+let spawned = 0;
+
+/**
+ * A running worker: its name, whether it is alive, a way to stop it, and the
+ * promise of its task's result. It is also awaitable itself.
+ *
+ * @typeParam R The task's result.
+ * @example
+ * ```ts
+ * import { run } from "@workq/workq";
+ * const handle = run((n: number) => n * 2, 21);
+ * console.log(handle.name, await handle.result); // "task-1" 42
+ * ```
+ */
+export class WorkerHandle<R = unknown> implements PromiseLike<R> {
+  /** A readable name: the task's name and a number. */
+  readonly name: string;
+  /**
+   * Settles when the worker ends: with the task's return value, or rejected
+   * with the task's error (its own name, message, stack and cause, and a
+   * `worker` property) or a {@linkcode WorkerError} when the worker died.
+   */
+  readonly result: Promise<R>;
+  #port: WorkerPort | undefined;
+  #settle: ((ok: boolean, value: unknown) => void) | undefined;
+  #lifelines: (() => void)[] = [];
+
+  /** @internal Use `run`. */
+  constructor(name: string) {
+    this.name = name;
+    this.result = new Promise<R>((resolve, reject) => {
+      this.#settle = (ok, value) => (ok ? resolve(value as R) : reject(value));
+    });
+    // Failures are reported through `result`; a caller that only collects
+    // handles until endqAndWait must not crash the process in between.
+    this.result.catch(() => {});
+  }
+
+  /** Whether the worker is still running its task. */
+  get alive(): boolean {
+    return this.#settle !== undefined;
+  }
+
+  /**
+   * Stops the worker now. A task still running rejects with a
+   * {@linkcode WorkerError} whose reason is `"terminated"`; items it held
+   * from queues go back to them.
+   * @returns A promise that resolves once the worker is gone.
+   */
+  terminate(): Promise<void> {
+    this.#end(false, new WorkerError(this.name, "terminated", "was terminated"));
+    return Promise.resolve();
+  }
+
+  /** Waits for the task's result, like `result.then`. */
+  then<A = R, B = never>(
+    onFulfilled?: ((value: R) => A | PromiseLike<A>) | null,
+    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
+    return this.result.then(onFulfilled, onRejected);
+  }
+
+  /** @internal */
+  start(message: StartMessage, transfer: Transferable[], lifelines: (() => void)[]): void {
+    this.#lifelines = lifelines;
+    let port: WorkerPort;
+    try {
+      port = runtime.spawn(entry, this.name, {
+        error: (error) => this.#end(false, new WorkerError(this.name, "crash", `crashed: ${describe(error)}`, { cause: error })),
+        exit: (code) =>
+          this.#end(
+            false,
+            new WorkerError(this.name, "exit", `exited with code ${code} before its task finished`, { exitCode: code }),
+          ),
+      });
+    } catch (error) {
+      this.#end(false, new WorkerError(this.name, "spawn", `could not start: ${describe(error)}`, { cause: error }));
+      return;
+    }
+    this.#port = port;
+    port.listen((data) => this.#receive(data as WorkerMessage));
+    port.post(message, transfer);
+  }
+
+  #receive(message: WorkerMessage): void {
+    switch (message.t) {
+      case "done":
+        this.#end(true, message.wired ? decode(message.value) : message.value);
+        break;
+      case "error":
+        this.#end(false, dataToError(message.error, this.name));
+        break;
+      case "fatal": {
+        const cause = dataToError(message.error, this.name);
+        this.#end(false, new WorkerError(this.name, "crash", `crashed outside its task: ${describe(cause)}`, { cause }));
+        break;
+      }
+      case "exit":
+        this.#end(
+          false,
+          new WorkerError(this.name, "exit", `exited with code ${message.code} before its task finished`, {
+            exitCode: message.code,
+          }),
+        );
+        break;
+    }
+  }
+
+  // Settles once; always lets the thread go, so that no worker outlives its
+  // task (a Deno worker would otherwise keep the process alive forever).
+  #end(ok: boolean, value: unknown): void {
+    const settle = this.#settle;
+    if (!settle) return;
+    this.#settle = undefined;
+    void this.#port?.terminate();
+    this.#port = undefined;
+    // Items the worker held go back to their queues (no-op after a clean end).
+    for (const lifeline of this.#lifelines) lifeline();
+    settle(ok, value);
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/**
+ * Starts one worker running `task` with `args` — ezq's `run`. Queues among
+ * the arguments (at any depth) arrive live: the worker reads from and writes
+ * to the same queue. Arguments cross by structured clone; mark buffers with
+ * `transfer(value, list)` to move them.
+ *
+ * A task is a function exported by a module, named with
+ * `task(url, name)` (imports and module-level state work), or a
+ * self-contained function, sent as source: it sees only its parameters,
+ * globals, and workq's own exports (`iterMsg`, `Msg`, `transfer`, ...).
+ *
+ * @param fn The task.
+ * @param args The task's arguments.
+ * @returns A handle: `result`, `alive`, `terminate()`, `name`.
+ * @throws {TypeError} When `fn` is not a task, or an argument cannot be
+ * cloned (the message names which argument and the value's type).
+ * @example
+ * ```ts
+ * import { run } from "@workq/workq";
+ * const square = run((x: number) => x * x, 12);
+ * console.log(await square); // 144
+ * ```
+ */
+export function run<F extends AnyFunction>(
+  fn: Task<F>,
+  ...args: Parameters<F>
+): WorkerHandle<Awaited<ReturnType<F>>> {
+  const spec = toSpec(fn);
+  const name = `${specName(spec)}-${++spawned}`;
+  const transfer: Transferable[] = [];
+  const lifelines: (() => void)[] = [];
+  const list = args.map((arg) => {
+    for (const item of takeTransfer(arg)) transfer.push(item);
+    return arg;
+  });
+  const { value, wired } = encode(list, transfer, lifelines);
+  const message: StartMessage = { t: "start", name, task: spec, args: value as unknown[], wired };
+  const handle = new WorkerHandle<Awaited<ReturnType<F>>>(name);
+  try {
+    handle.start(message, transfer, lifelines);
+  } catch (error) {
+    void handle.terminate();
+    const at = Math.max(0, args.findIndex((arg) => findUncloneable(arg) !== undefined));
+    throw cloneError(`run task "${name}" with argument ${at + 1}`, args[at], error);
+  }
+  return handle;
+}

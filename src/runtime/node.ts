@@ -1,0 +1,57 @@
+/**
+ * `node:worker_threads`, for Node (which has no global `Worker`).
+ * @module
+ */
+import { availableParallelism } from "node:os";
+import process from "node:process";
+import { parentPort, Worker } from "node:worker_threads";
+import type { Endpoint, Runtime, WorkerEvents, WorkerPort, WorkerScope } from "./types.ts";
+
+function spawn(url: URL, name: string, events: WorkerEvents): WorkerPort {
+  const worker = new Worker(url, { name });
+  // Without an "error" listener an error in the worker kills the parent.
+  worker.on("error", (error) => events.error(error));
+  worker.on("messageerror", () => {
+    events.error(new Error("a message from the worker could not be deserialized"));
+  });
+  worker.on("exit", (code) => events.exit(code));
+  return {
+    post: (message, transfer) => worker.postMessage(message, transfer as never),
+    listen: (handler) => {
+      worker.on("message", handler);
+    },
+    terminate: async () => {
+      await worker.terminate();
+    },
+  };
+}
+
+function workerScope(): WorkerScope {
+  const port = parentPort;
+  if (!port) throw new Error("Cannot start a workq worker: this thread is not a worker");
+  const parent: Endpoint = {
+    post: (message, transfer) => port.postMessage(message, transfer as never),
+    listen: (handler) => {
+      port.on("message", handler);
+    },
+  };
+  return {
+    parent,
+    onUncaught(handler) {
+      process.on("uncaughtException", handler);
+      process.on("unhandledRejection", handler);
+    },
+    onSelfExit(handler) {
+      // Node reports a worker's own exit through the parent's "exit" event.
+      void handler;
+    },
+  };
+}
+
+/** The `node:worker_threads` runtime family. */
+export const nodeRuntime: Runtime = {
+  family: "node",
+  cpus: availableParallelism(),
+  spawn,
+  workerScope,
+};

@@ -1,0 +1,51 @@
+/**
+ * The one interface the rest of workq sees. Each runtime family implements
+ * it in its own file; `mod.ts` beside this file picks one, once.
+ * @module
+ */
+
+/** A message endpoint: a worker seen from its parent, or the parent seen from a worker. */
+export interface Endpoint {
+  /** Posts a message; throws synchronously when a value cannot be cloned. */
+  post(message: unknown, transfer?: Transferable[]): void;
+  /** Sets the single handler for incoming messages. */
+  listen(handler: (data: unknown) => void): void;
+}
+
+/** What the parent learns about a worker besides its messages. */
+export interface WorkerEvents {
+  /** An error escaped the worker (already kept from killing the parent). */
+  error(error: unknown): void;
+  /** The worker's thread ended, where the runtime reports it. */
+  exit(code: number): void;
+}
+
+/** A running worker thread, seen from its parent. */
+export interface WorkerPort extends Endpoint {
+  /** Stops the thread; resolves once the runtime has let it go. */
+  terminate(): Promise<void>;
+}
+
+/** The worker side: how a worker talks to its parent and reports trouble. */
+export interface WorkerScope {
+  readonly parent: Endpoint;
+  /** Calls `handler` for errors and rejections that no code caught. */
+  onUncaught(handler: (error: unknown) => void): void;
+  /**
+   * Calls `handler` just before the worker ends itself (`close()`,
+   * `process.exit()`, `Deno.exit()`), which some runtimes never report.
+   */
+  onSelfExit(handler: (code: number) => void): void;
+}
+
+/** A runtime family: Web Workers (Deno, Bun) or `node:worker_threads`. */
+export interface Runtime {
+  /** Which family this is, for messages and benchmarks only. */
+  readonly family: "web" | "node";
+  /** Logical CPUs of this machine. */
+  readonly cpus: number;
+  /** Starts a module worker; `events` get errors and exits. */
+  spawn(url: URL, name: string, events: WorkerEvents): WorkerPort;
+  /** The scope of the current thread when it is a worker. */
+  workerScope(): WorkerScope;
+}

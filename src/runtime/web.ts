@@ -1,0 +1,95 @@
+/**
+ * Web Workers, as Deno and Bun provide them.
+ * @module
+ */
+import type { Endpoint, Runtime, WorkerEvents, WorkerPort, WorkerScope } from "./types.ts";
+
+// deno-lint-ignore no-explicit-any
+type Any = any;
+
+function spawn(url: URL, name: string, events: WorkerEvents): WorkerPort {
+  const worker: Worker = new Worker(url.href, { type: "module", name });
+  // Without preventDefault an error in a Deno worker kills the parent.
+  worker.onerror = (event: ErrorEvent) => {
+    event.preventDefault();
+    events.error(event.error ?? new Error(event.message));
+  };
+  worker.onmessageerror = () => {
+    events.error(new Error("a message from the worker could not be deserialized"));
+  };
+  // Bun reports the end of a worker thread; Deno never does.
+  worker.addEventListener("close", (event: Event) => {
+    events.exit((event as Any).code ?? 0);
+  });
+  return {
+    post: (message, transfer) => worker.postMessage(message, transfer ?? []),
+    listen: (handler) => {
+      worker.onmessage = (event: MessageEvent) => handler(event.data);
+    },
+    terminate: () => {
+      worker.terminate();
+      return Promise.resolve();
+    },
+  };
+}
+
+function workerScope(): WorkerScope {
+  const self: Any = globalThis;
+  const parent: Endpoint = {
+    post: (message, transfer) => self.postMessage(message, transfer ?? []),
+    listen: (handler) => {
+      self.onmessage = (event: MessageEvent) => handler(event.data);
+    },
+  };
+  return {
+    parent,
+    onUncaught(handler) {
+      self.addEventListener("error", (event: ErrorEvent) => {
+        event.preventDefault();
+        handler(event.error ?? new Error(event.message));
+      });
+      self.addEventListener("unhandledrejection", (event: Any) => {
+        event.preventDefault();
+        handler(event.reason);
+      });
+    },
+    onSelfExit(handler) {
+      // A Deno worker that closes or exits itself ends silently: say so first.
+      const close = self.close?.bind(self);
+      if (close) {
+        self.close = () => {
+          handler(0);
+          close();
+        };
+      }
+      const deno = self.Deno;
+      if (deno && typeof deno.exit === "function") {
+        const exit = deno.exit.bind(deno);
+        try {
+          deno.exit = (code?: number) => {
+            handler(code ?? 0);
+            return exit(code);
+          };
+        } catch {
+          // Frozen namespace: the parent then learns nothing, as before.
+        }
+      }
+      const proc = self.process;
+      if (proc && typeof proc.exit === "function") {
+        const exit = proc.exit.bind(proc);
+        proc.exit = (code?: number) => {
+          handler(code ?? 0);
+          return exit(code);
+        };
+      }
+    },
+  };
+}
+
+/** The Web Worker runtime family. */
+export const webRuntime: Runtime = {
+  family: "web",
+  cpus: (globalThis as Any).navigator?.hardwareConcurrency ?? 1,
+  spawn,
+  workerScope,
+};

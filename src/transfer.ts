@@ -1,0 +1,46 @@
+/**
+ * Opting in to zero-copy moves.
+ * @module
+ */
+
+const marked = new WeakMap<object, Transferable[]>();
+
+/**
+ * Marks `value` so that the objects in `list` (usually `ArrayBuffer`s) are
+ * moved, not copied, when workq sends it to another thread: as an argument
+ * of `run`, or as a task's return value. The sender's buffers are detached.
+ * (For queue items use `put(item, { transfer })`.)
+ *
+ * @param value The value to send; it must be an object.
+ * @param list The transferable objects inside it.
+ * @returns `value` itself.
+ * @throws {TypeError} When `value` is not an object or `list` not an array.
+ * @example Return a large buffer from a task without a copy
+ * ```ts
+ * import { run, transfer } from "@workq/workq";
+ * const handle = run(() => {
+ *   const bytes = new Uint8Array(1 << 20).fill(7);
+ *   return transfer(bytes, [bytes.buffer]);
+ * });
+ * console.log((await handle.result).length); // 1048576
+ * ```
+ */
+export function transfer<T>(value: T, list: Transferable[]): T {
+  if (typeof value !== "object" || value === null) {
+    throw new TypeError(`Cannot mark for transfer: value must be an object, received ${typeof value}`);
+  }
+  if (!Array.isArray(list)) {
+    throw new TypeError(`Cannot mark for transfer: list must be an array, received ${typeof list}`);
+  }
+  marked.set(value, list);
+  return value;
+}
+
+/** The transfer list marked on `value`, if any (it is consumed). */
+export function takeTransfer(value: unknown): Transferable[] {
+  if (typeof value !== "object" || value === null) return [];
+  const list = marked.get(value);
+  if (!list) return [];
+  marked.delete(value);
+  return list;
+}

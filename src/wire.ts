@@ -1,0 +1,170 @@
+/**
+ * How values that hold live objects (queues) cross threads: such objects are
+ * swapped for descriptors on the way out and revived on the way in. Also the
+ * description of a value that structured clone refuses.
+ * @module
+ */
+
+/** Implemented by objects that travel as a descriptor (a queue handle). */
+export interface Wired {
+  /**
+   * Returns a cloneable descriptor; pushes any ports to move into
+   * `transfer`, and into `lifelines` what to call if the receiving thread dies.
+   */
+  [WIRE](transfer: Transferable[], lifelines: (() => void)[]): WireDescriptor;
+}
+
+/** The method name of {@linkcode Wired}. */
+export const WIRE: unique symbol = Symbol.for("workq.wire");
+
+/** The cloneable stand-in of a {@linkcode Wired} object. */
+export interface WireDescriptor {
+  readonly "workq:wired": string;
+}
+
+const TAG = "workq:wired";
+const revivers = new Map<string, (descriptor: WireDescriptor) => unknown>();
+
+/** Registers how descriptors of one kind come back to life. */
+export function onRevive(kind: string, revive: (descriptor: WireDescriptor) => unknown): void {
+  revivers.set(kind, revive);
+}
+
+function isPlainContainer(value: object): boolean {
+  if (Array.isArray(value) || value instanceof Map || value instanceof Set) return true;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function hasWired(value: unknown, seen: Set<object>): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  if (WIRE in value) return true;
+  if (seen.has(value) || !isPlainContainer(value)) return false;
+  seen.add(value);
+  if (value instanceof Map) {
+    for (const [k, v] of value) if (hasWired(k, seen) || hasWired(v, seen)) return true;
+    return false;
+  }
+  if (value instanceof Set) {
+    for (const v of value) if (hasWired(v, seen)) return true;
+    return false;
+  }
+  for (const key in value) {
+    if (hasWired((value as Record<string, unknown>)[key], seen)) return true;
+  }
+  return false;
+}
+
+function mapValue(value: unknown, fn: (v: object) => unknown | undefined, seen: Map<object, unknown>): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  const swapped = fn(value);
+  if (swapped !== undefined) return swapped;
+  if (seen.has(value)) return seen.get(value);
+  if (!isPlainContainer(value)) return value;
+  if (Array.isArray(value)) {
+    const out: unknown[] = new Array(value.length);
+    seen.set(value, out);
+    for (let i = 0; i < value.length; i++) if (i in value) out[i] = mapValue(value[i], fn, seen);
+    return out;
+  }
+  if (value instanceof Map) {
+    const out = new Map();
+    seen.set(value, out);
+    for (const [k, v] of value) out.set(mapValue(k, fn, seen), mapValue(v, fn, seen));
+    return out;
+  }
+  if (value instanceof Set) {
+    const out = new Set();
+    seen.set(value, out);
+    for (const v of value) out.add(mapValue(v, fn, seen));
+    return out;
+  }
+  const out: Record<string, unknown> = Object.create(Object.getPrototypeOf(value));
+  seen.set(value, out);
+  for (const key in value) out[key] = mapValue((value as Record<string, unknown>)[key], fn, seen);
+  return out;
+}
+
+/**
+ * Swaps live objects in `value` for descriptors, pushing their ports into
+ * `transfer`. Returns `wired: false` (and `value` untouched) when there are none.
+ */
+export function encode(
+  value: unknown,
+  transfer: Transferable[],
+  lifelines: (() => void)[] = [],
+): { value: unknown; wired: boolean } {
+  if (typeof value !== "object" || value === null || !hasWired(value, new Set())) {
+    return { value, wired: false };
+  }
+  const swap = (v: object) => (WIRE in v ? (v as Wired)[WIRE](transfer, lifelines) : undefined);
+  const out = mapValue(value, swap, new Map());
+  return { value: out, wired: true };
+}
+
+/** Revives the descriptors in a value that {@linkcode encode} marked as wired. */
+export function decode(value: unknown): unknown {
+  return mapValue(value, (v) => {
+    const kind = (v as Record<string, unknown>)[TAG];
+    if (typeof kind !== "string") return undefined;
+    const revive = revivers.get(kind);
+    if (!revive) throw new TypeError(`Cannot revive a "${kind}" in this thread`);
+    return revive(v as WireDescriptor);
+  }, new Map());
+}
+
+function typeName(value: unknown): string {
+  if (typeof value === "function") return `function ${value.name || "(anonymous)"}`;
+  if (typeof value === "symbol") return `symbol ${value.description ?? ""}`.trim();
+  if (typeof value === "object" && value !== null) {
+    return Object.getPrototypeOf(value)?.constructor?.name ?? "object";
+  }
+  return typeof value;
+}
+
+const uncloneable = [WeakMap, WeakSet, Promise, globalThis.WeakRef].filter(Boolean) as (new (
+  ...args: never[]
+) => object)[];
+
+/** Finds where a value holds something structured clone refuses: a path and a type. */
+export function findUncloneable(value: unknown, path = "value", seen = new Set<object>()): string | undefined {
+  if (typeof value === "function" || typeof value === "symbol") return `${path} (${typeName(value)})`;
+  if (typeof value !== "object" || value === null || seen.has(value)) return undefined;
+  seen.add(value);
+  if (uncloneable.some((C) => value instanceof C)) return `${path} (${typeName(value)})`;
+  if (value instanceof Map) {
+    let i = 0;
+    for (const [k, v] of value) {
+      const found = findUncloneable(k, `${path}.keys[${i}]`, seen) ??
+        findUncloneable(v, `${path}.get(${i})`, seen);
+      if (found) return found;
+      i++;
+    }
+    return undefined;
+  }
+  if (value instanceof Set) {
+    let i = 0;
+    for (const v of value) {
+      const found = findUncloneable(v, `${path}[${i++}]`, seen);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return undefined;
+  for (const key of Object.keys(value)) {
+    const found = findUncloneable((value as Record<string, unknown>)[key], `${path}.${key}`, seen);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * Builds the `TypeError` for a value that cannot be cloned: it names what
+ * was being done, where the value sits and its type, and keeps the
+ * runtime's own error as `cause`.
+ */
+export function cloneError(what: string, value: unknown, cause: unknown): TypeError {
+  const where = findUncloneable(value) ?? `value (${typeName(value)})`;
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  return new TypeError(`Cannot ${what}: ${where} cannot be cloned (${detail})`, { cause });
+}
