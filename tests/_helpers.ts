@@ -22,7 +22,9 @@ export function runScript(
   const argv = isDeno ? ["run", "--allow-read", path, ...args] : [path, ...args];
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, argv, { stdio: ["ignore", "pipe", "pipe"] });
+    const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1" };
+    delete env.FORCE_COLOR;
+    const child = spawn(process.execPath, argv, { stdio: ["ignore", "pipe", "pipe"], env });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));

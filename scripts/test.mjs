@@ -1,0 +1,116 @@
+// The whole test suite on Deno, Bun, Node 22 and Node 24, against the .ts
+// sources, and on both Node versions against the emitted .js form too.
+// Ends with one line "N passed, N failed" over every runtime; exits non-zero
+// if any runtime failed or ran no test.
+//
+//   node scripts/test.mjs            (everything)
+//   node scripts/test.mjs deno bun   (some runtimes only)
+import { spawn, execFileSync } from "node:child_process";
+import { readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { ensureTools, root } from "./tools.mjs";
+
+const TIMEOUT_MS = 15 * 60_000;
+const DENO_FLAGS = ["--allow-read", "--allow-run", "--allow-env"];
+
+function testFiles(dir, ending) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) out.push(...testFiles(path, ending));
+    else if (name.endsWith(ending)) out.push(relative(root, path));
+  }
+  return out.sort();
+}
+
+function stripAnsi(text) {
+  return text.replace(/\x1b\[[0-9;]*m/g, "");
+}
+
+function counts(kind, output) {
+  const text = stripAnsi(output);
+  const pick = (re) => {
+    const all = [...text.matchAll(re)];
+    return all.length ? Number(all[all.length - 1][1]) : NaN;
+  };
+  if (kind === "deno") {
+    const m = [...text.matchAll(/(\d+) passed \| (\d+) failed/g)].pop();
+    return m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
+  }
+  if (kind === "bun") return [pick(/^\s*(\d+) pass$/gm), pick(/^\s*(\d+) fail$/gm)];
+  return [pick(/^[ℹ#] pass (\d+)$/gm), pick(/^[ℹ#] fail (\d+)$/gm)];
+}
+
+function runSuite(label, kind, command, args) {
+  return new Promise((resolve) => {
+    console.log(`\n=== ${label}: ${relative(root, command)} ${args.join(" ")}`);
+    const child = spawn(command, args, {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    let output = "";
+    const take = (stream) => (chunk) => {
+      output += chunk;
+      stream.write(chunk);
+    };
+    child.stdout.on("data", take(process.stdout));
+    child.stderr.on("data", take(process.stderr));
+    const timer = setTimeout(() => {
+      output += `\n${label}: timed out after ${TIMEOUT_MS / 1000} s\n`;
+      child.kill("SIGKILL");
+    }, TIMEOUT_MS);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      const [passed, failed] = counts(kind, output);
+      resolve({ label, code, signal, passed, failed });
+    });
+  });
+}
+
+const only = process.argv.slice(2);
+const wanted = (name) => only.length === 0 || only.some((o) => name.startsWith(o));
+const bin = ensureTools();
+
+// The form Node users get from JSR: .js + .d.ts emitted from the sources.
+rmSync(join(root, "dist"), { recursive: true, force: true });
+try {
+  execFileSync(bin.tsc, ["-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
+} catch {
+  console.log("FAIL emitting the .js form with tsc (see above)");
+  console.log("0 passed, 1 failed");
+  process.exit(1);
+}
+writeFileSync(join(root, "dist", "package.json"), JSON.stringify({ type: "module" }));
+
+const tsTests = testFiles(join(root, "tests"), "_test.ts");
+const jsTests = testFiles(join(root, "dist", "tests"), "_test.js");
+const suites = [
+  ["deno", "deno", bin.deno, ["test", ...DENO_FLAGS, "tests/"]],
+  ["bun", "bun", bin.bun, ["test", "--timeout", "60000", "./tests/"]],
+  ["node22", "node", bin.node22, ["--test", "--test-reporter=spec", ...tsTests]],
+  ["node24", "node", bin.node24, ["--test", "--test-reporter=spec", ...tsTests]],
+  ["node22 (emitted .js)", "node", bin.node22, ["--test", "--test-reporter=spec", ...jsTests]],
+  ["node24 (emitted .js)", "node", bin.node24, ["--test", "--test-reporter=spec", ...jsTests]],
+].filter(([label]) => wanted(label));
+
+const results = [];
+for (const [label, kind, command, args] of suites) results.push(await runSuite(label, kind, command, args));
+
+console.log("\n=== summary");
+let passed = 0;
+let failed = 0;
+let bad = false;
+for (const r of results) {
+  const ran = Number.isFinite(r.passed) && r.passed + (r.failed || 0) > 0;
+  const ok = r.code === 0 && ran && r.failed === 0;
+  if (!ok) bad = true;
+  passed += Number.isFinite(r.passed) ? r.passed : 0;
+  failed += Number.isFinite(r.failed) ? r.failed : 0;
+  if (r.code !== 0 && !(r.failed > 0)) failed += 1; // a crash or hang counts as a failure
+  const why = r.signal ? `killed by ${r.signal}` : `exit ${r.code}`;
+  console.log(`${ok ? "ok  " : "FAIL"} ${r.label.padEnd(22)} ${r.passed} passed, ${r.failed} failed (${why})${ran ? "" : ", ran no test"}`);
+}
+if (results.length === 0) bad = true;
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(bad ? 1 : 0);
