@@ -30,11 +30,21 @@
 import { runtime } from "./src/runtime/mod.ts";
 
 export { END, Msg, type MsgInit } from "./src/msg.ts";
-export { type GetOptions, type PutOptions, Queue, type QueueOptions } from "./src/queue/queue.ts";
+export {
+  type GetOptions,
+  type PutOptions,
+  Queue,
+  type QueueOptions,
+} from "./src/queue/queue.ts";
 export { iterMsg, iterSortq } from "./src/queue/iter.ts";
 export { endq, endqAndWait } from "./src/endq.ts";
 export { run, WorkerHandle } from "./src/run.ts";
-export { task, type Task, type TaskRef } from "./src/task.ts";
+export {
+  type Task,
+  task,
+  type TaskFunction,
+  type TaskRef,
+} from "./src/task.ts";
 export { transfer } from "./src/transfer.ts";
 export { WorkerError, type WorkerFailure } from "./src/errors.ts";
 

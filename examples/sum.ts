@@ -6,7 +6,15 @@
  *   bun examples/sum.ts
  *   node examples/sum.ts
  */
-import { endq, endqAndWait, iterMsg, Msg, NUM_CPUS, Queue, run } from "../mod.ts";
+import {
+  endq,
+  endqAndWait,
+  iterMsg,
+  Msg,
+  NUM_CPUS,
+  Queue,
+  run,
+} from "../mod.ts";
 
 /** Adds up all the messages. */
 async function worker(inQ: Queue<number>, outQ: Queue<number>): Promise<void> {

@@ -11,7 +11,9 @@ import { Queue, run, transfer } from "../mod.ts";
 const SIZE = 64 * 1024 * 1024;
 
 /** Counts each byte value and computes an Adler-32-style checksum; returns the buffer too. */
-async function analyse(jobs: Queue<ArrayBuffer>): Promise<{ buffer: ArrayBuffer; histogram: number[]; sum: number }> {
+async function analyse(
+  jobs: Queue<ArrayBuffer>,
+): Promise<{ buffer: ArrayBuffer; histogram: number[]; sum: number }> {
   const msg = await jobs.get();
   const bytes = new Uint8Array(msg.data);
   const histogram = new Array(256).fill(0);
@@ -34,11 +36,18 @@ const jobs = new Queue<ArrayBuffer>();
 const worker = run(analyse, jobs);
 const started = performance.now();
 await jobs.put(buffer, { transfer: [buffer] });
-console.log(`sent: the main thread's buffer now has ${buffer.byteLength} bytes (moved, not copied)`);
+console.log(
+  `sent: the main thread's buffer now has ${buffer.byteLength} bytes (moved, not copied)`,
+);
 const result = await worker;
 const elapsed = performance.now() - started;
-console.log(`back: ${result.buffer.byteLength} bytes; checksum ${result.sum >>> 0}; ` +
-  `byte 0 seen ${result.histogram[0]} times; ${elapsed.toFixed(0)} ms in all`);
-if (result.buffer.byteLength !== SIZE || result.histogram.reduce((s, n) => s + n, 0) !== SIZE) {
+console.log(
+  `back: ${result.buffer.byteLength} bytes; checksum ${result.sum >>> 0}; ` +
+    `byte 0 seen ${result.histogram[0]} times; ${elapsed.toFixed(0)} ms in all`,
+);
+if (
+  result.buffer.byteLength !== SIZE ||
+  result.histogram.reduce((s, n) => s + n, 0) !== SIZE
+) {
   throw new Error("the buffer did not make the round trip whole");
 }

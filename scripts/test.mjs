@@ -5,7 +5,7 @@
 //
 //   node scripts/test.mjs            (everything)
 //   node scripts/test.mjs deno bun   (some runtimes only)
-import { spawn, execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { ensureTools, root } from "./tools.mjs";
@@ -24,7 +24,10 @@ function testFiles(dir, ending) {
 }
 
 function stripAnsi(text) {
-  return text.replace(/\x1b\[[0-9;]*m/g, "");
+  return text.replace(
+    new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g"),
+    "",
+  );
 }
 
 function counts(kind, output) {
@@ -37,7 +40,9 @@ function counts(kind, output) {
     const m = [...text.matchAll(/(\d+) passed \| (\d+) failed/g)].pop();
     return m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
   }
-  if (kind === "bun") return [pick(/^\s*(\d+) pass$/gm), pick(/^\s*(\d+) fail$/gm)];
+  if (kind === "bun") {
+    return [pick(/^\s*(\d+) pass$/gm), pick(/^\s*(\d+) fail$/gm)];
+  }
   return [pick(/^[ℹ#] pass (\d+)$/gm), pick(/^[ℹ#] fail (\d+)$/gm)];
 }
 
@@ -69,33 +74,58 @@ function runSuite(label, kind, command, args) {
 }
 
 const only = process.argv.slice(2);
-const wanted = (name) => only.length === 0 || only.some((o) => name.startsWith(o));
+const wanted = (name) =>
+  only.length === 0 || only.some((o) => name.startsWith(o));
 const bin = ensureTools();
 
 // The form Node users get from JSR: .js + .d.ts emitted from the sources.
 rmSync(join(root, "dist"), { recursive: true, force: true });
 try {
-  execFileSync(bin.tsc, ["-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
+  execFileSync(bin.tsc, ["-p", "tsconfig.build.json"], {
+    cwd: root,
+    stdio: "inherit",
+  });
 } catch {
   console.log("FAIL emitting the .js form with tsc (see above)");
   console.log("0 passed, 1 failed");
   process.exit(1);
 }
-writeFileSync(join(root, "dist", "package.json"), JSON.stringify({ type: "module" }));
+writeFileSync(
+  join(root, "dist", "package.json"),
+  JSON.stringify({ type: "module" }),
+);
 
 const tsTests = testFiles(join(root, "tests"), "_test.ts");
 const jsTests = testFiles(join(root, "dist", "tests"), "_test.js");
 const suites = [
   ["deno", "deno", bin.deno, ["test", ...DENO_FLAGS, "tests/"]],
   ["bun", "bun", bin.bun, ["test", "--timeout", "60000", "./tests/"]],
-  ["node22", "node", bin.node22, ["--test", "--test-reporter=spec", ...tsTests]],
-  ["node24", "node", bin.node24, ["--test", "--test-reporter=spec", ...tsTests]],
-  ["node22 (emitted .js)", "node", bin.node22, ["--test", "--test-reporter=spec", ...jsTests]],
-  ["node24 (emitted .js)", "node", bin.node24, ["--test", "--test-reporter=spec", ...jsTests]],
+  ["node22", "node", bin.node22, [
+    "--test",
+    "--test-reporter=spec",
+    ...tsTests,
+  ]],
+  ["node24", "node", bin.node24, [
+    "--test",
+    "--test-reporter=spec",
+    ...tsTests,
+  ]],
+  ["node22 (emitted .js)", "node", bin.node22, [
+    "--test",
+    "--test-reporter=spec",
+    ...jsTests,
+  ]],
+  ["node24 (emitted .js)", "node", bin.node24, [
+    "--test",
+    "--test-reporter=spec",
+    ...jsTests,
+  ]],
 ].filter(([label]) => wanted(label));
 
 const results = [];
-for (const [label, kind, command, args] of suites) results.push(await runSuite(label, kind, command, args));
+for (const [label, kind, command, args] of suites) {
+  results.push(await runSuite(label, kind, command, args));
+}
 
 console.log("\n=== summary");
 let passed = 0;
@@ -109,7 +139,13 @@ for (const r of results) {
   failed += Number.isFinite(r.failed) ? r.failed : 0;
   if (r.code !== 0 && !(r.failed > 0)) failed += 1; // a crash or hang counts as a failure
   const why = r.signal ? `killed by ${r.signal}` : `exit ${r.code}`;
-  console.log(`${ok ? "ok  " : "FAIL"} ${r.label.padEnd(22)} ${r.passed} passed, ${r.failed} failed (${why})${ran ? "" : ", ran no test"}`);
+  console.log(
+    `${ok ? "ok  " : "FAIL"} ${
+      r.label.padEnd(22)
+    } ${r.passed} passed, ${r.failed} failed (${why})${
+      ran ? "" : ", ran no test"
+    }`,
+  );
 }
 if (results.length === 0) bad = true;
 console.log(`${passed} passed, ${failed} failed`);

@@ -22,10 +22,20 @@ function install(folder, packages) {
   const dir = join(tools, folder);
   mkdirSync(dir, { recursive: true });
   const stamp = join(dir, ".pins");
-  if (existsSync(stamp) && readFileSync(stamp, "utf8") === packages.join(" ")) return dir;
+  if (existsSync(stamp) && readFileSync(stamp, "utf8") === packages.join(" ")) {
+    return dir;
+  }
   writeFileSync(join(dir, "package.json"), JSON.stringify({ private: true }));
-  process.stderr.write(`installing ${packages.join(", ")} into .tools/${folder}\n`);
-  execFileSync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", ...packages], {
+  process.stderr.write(
+    `installing ${packages.join(", ")} into .tools/${folder}\n`,
+  );
+  execFileSync("npm", [
+    "install",
+    "--no-audit",
+    "--no-fund",
+    "--loglevel=error",
+    ...packages,
+  ], {
     cwd: dir,
     stdio: ["ignore", "inherit", "inherit"],
   });
@@ -39,7 +49,9 @@ export function ensureTools(names = Object.keys(PINS)) {
   for (const name of names) {
     const [folder, packages, bin] = PINS[name];
     const path = join(install(folder, packages), "node_modules", ".bin", bin);
-    if (!existsSync(path)) throw new Error(`installing ${packages} did not provide ${path}`);
+    if (!existsSync(path)) {
+      throw new Error(`installing ${packages} did not provide ${path}`);
+    }
     out[name] = path;
   }
   return out;
@@ -47,7 +59,8 @@ export function ensureTools(names = Object.keys(PINS)) {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   for (const [name, path] of Object.entries(ensureTools())) {
-    const version = execFileSync(path, ["--version"], { encoding: "utf8" }).split("\n")[0];
+    const version =
+      execFileSync(path, ["--version"], { encoding: "utf8" }).split("\n")[0];
     console.log(`${name}: ${version}`);
   }
 }

@@ -55,7 +55,11 @@ export async function endqAndWait<R>(
   const list = Array.isArray(workers) ? workers : [workers as WorkerHandle<R>];
   for (const worker of list) {
     if (!worker || typeof worker !== "object" || !("result" in worker)) {
-      throw new TypeError(`Cannot wait for workers: expected handles from run(), received ${String(worker)}`);
+      throw new TypeError(
+        `Cannot wait for workers: expected handles from run(), received ${
+          String(worker)
+        }`,
+      );
     }
   }
   for (let i = 0; i < list.length; i++) await q.end();

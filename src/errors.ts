@@ -31,6 +31,7 @@ export class WorkerError extends Error {
   readonly exitCode: number | undefined;
 
   /**
+   * Creates the error; workq does, when a worker ends early.
    * @param worker The worker's name.
    * @param reason How it ended.
    * @param detail What happened, in words.
@@ -60,7 +61,10 @@ export interface ErrorData {
 }
 
 /** Turns a thrown value into data that keeps name, message, stack, cause and code. */
-export function errorToData(error: unknown, depth = 0): ErrorData | { value: unknown } {
+export function errorToData(
+  error: unknown,
+  depth = 0,
+): ErrorData | { value: unknown } {
   if (!(error instanceof Error)) {
     try {
       return { value: structuredClone(error) };
@@ -68,9 +72,15 @@ export function errorToData(error: unknown, depth = 0): ErrorData | { value: unk
       return { value: String(error) };
     }
   }
-  const data: ErrorData = { name: error.name, message: error.message, stack: error.stack };
+  const data: ErrorData = {
+    name: error.name,
+    message: error.message,
+    stack: error.stack,
+  };
   if ("code" in error) data.code = (error as { code: unknown }).code;
-  if (error.cause !== undefined && depth < 8) data.cause = errorToData(error.cause, depth + 1);
+  if (error.cause !== undefined && depth < 8) {
+    data.cause = errorToData(error.cause, depth + 1);
+  }
   return data;
 }
 
@@ -88,10 +98,16 @@ const builtins: Record<string, ErrorConstructor> = {
  * Rebuilds a thrown value from {@linkcode errorToData}; when `worker` is
  * given, the stack gains a last line naming the worker it came from.
  */
-export function dataToError(data: ErrorData | { value: unknown }, worker?: string): unknown {
+export function dataToError(
+  data: ErrorData | { value: unknown },
+  worker?: string,
+): unknown {
   if ("value" in data) return data.value;
   const Ctor = builtins[data.name] ?? Error;
-  const error = new Ctor(data.message) as Error & { code?: unknown; worker?: string };
+  const error = new Ctor(data.message) as Error & {
+    code?: unknown;
+    worker?: string;
+  };
   if (error.name !== data.name) error.name = data.name;
   const where = worker === undefined ? "" : `\n    at workq worker "${worker}"`;
   error.stack = (data.stack ?? `${data.name}: ${data.message}`) + where;

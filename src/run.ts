@@ -4,13 +4,10 @@
  */
 import { dataToError, WorkerError } from "./errors.ts";
 import { runtime, type WorkerPort } from "./runtime/mod.ts";
-import { specName, type Task, toSpec } from "./task.ts";
+import { specName, type Task, type TaskFunction, toSpec } from "./task.ts";
 import { takeTransfer } from "./transfer.ts";
 import { cloneError, decode, encode, findUncloneable } from "./wire.ts";
 import type { StartMessage, WorkerMessage } from "./worker/protocol.ts";
-
-// deno-lint-ignore no-explicit-any
-type AnyFunction = (...args: any[]) => unknown;
 
 // The emitted JavaScript keeps the layout and swaps the extension.
 const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
@@ -66,7 +63,10 @@ export class WorkerHandle<R = unknown> implements PromiseLike<R> {
    * @returns A promise that resolves once the worker is gone.
    */
   terminate(): Promise<void> {
-    this.#end(false, new WorkerError(this.name, "terminated", "was terminated"));
+    this.#end(
+      false,
+      new WorkerError(this.name, "terminated", "was terminated"),
+    );
     return Promise.resolve();
   }
 
@@ -79,20 +79,43 @@ export class WorkerHandle<R = unknown> implements PromiseLike<R> {
   }
 
   /** @internal */
-  start(message: StartMessage, transfer: Transferable[], lifelines: (() => void)[]): void {
+  start(
+    message: StartMessage,
+    transfer: Transferable[],
+    lifelines: (() => void)[],
+  ): void {
     this.#lifelines = lifelines;
     let port: WorkerPort;
     try {
       port = runtime.spawn(entry, this.name, {
-        error: (error) => this.#end(false, new WorkerError(this.name, "crash", `crashed: ${describe(error)}`, { cause: error })),
+        error: (error) =>
+          this.#end(
+            false,
+            new WorkerError(this.name, "crash", `crashed: ${describe(error)}`, {
+              cause: error,
+            }),
+          ),
         exit: (code) =>
           this.#end(
             false,
-            new WorkerError(this.name, "exit", `exited with code ${code} before its task finished`, { exitCode: code }),
+            new WorkerError(
+              this.name,
+              "exit",
+              `exited with code ${code} before its task finished`,
+              { exitCode: code },
+            ),
           ),
       });
     } catch (error) {
-      this.#end(false, new WorkerError(this.name, "spawn", `could not start: ${describe(error)}`, { cause: error }));
+      this.#end(
+        false,
+        new WorkerError(
+          this.name,
+          "spawn",
+          `could not start: ${describe(error)}`,
+          { cause: error },
+        ),
+      );
       return;
     }
     this.#port = port;
@@ -110,15 +133,28 @@ export class WorkerHandle<R = unknown> implements PromiseLike<R> {
         break;
       case "fatal": {
         const cause = dataToError(message.error, this.name);
-        this.#end(false, new WorkerError(this.name, "crash", `crashed outside its task: ${describe(cause)}`, { cause }));
+        this.#end(
+          false,
+          new WorkerError(
+            this.name,
+            "crash",
+            `crashed outside its task: ${describe(cause)}`,
+            { cause },
+          ),
+        );
         break;
       }
       case "exit":
         this.#end(
           false,
-          new WorkerError(this.name, "exit", `exited with code ${message.code} before its task finished`, {
-            exitCode: message.code,
-          }),
+          new WorkerError(
+            this.name,
+            "exit",
+            `exited with code ${message.code} before its task finished`,
+            {
+              exitCode: message.code,
+            },
+          ),
         );
         break;
     }
@@ -139,7 +175,9 @@ export class WorkerHandle<R = unknown> implements PromiseLike<R> {
 }
 
 function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return error instanceof Error
+    ? `${error.name}: ${error.message}`
+    : String(error);
 }
 
 /**
@@ -165,7 +203,7 @@ function describe(error: unknown): string {
  * console.log(await square); // 144
  * ```
  */
-export function run<F extends AnyFunction>(
+export function run<F extends TaskFunction>(
   fn: Task<F>,
   ...args: Parameters<F>
 ): WorkerHandle<Awaited<ReturnType<F>>> {
@@ -178,14 +216,27 @@ export function run<F extends AnyFunction>(
     return arg;
   });
   const { value, wired } = encode(list, transfer, lifelines);
-  const message: StartMessage = { t: "start", name, task: spec, args: value as unknown[], wired };
+  const message: StartMessage = {
+    t: "start",
+    name,
+    task: spec,
+    args: value as unknown[],
+    wired,
+  };
   const handle = new WorkerHandle<Awaited<ReturnType<F>>>(name);
   try {
     handle.start(message, transfer, lifelines);
   } catch (error) {
     void handle.terminate();
-    const at = Math.max(0, args.findIndex((arg) => findUncloneable(arg) !== undefined));
-    throw cloneError(`run task "${name}" with argument ${at + 1}`, args[at], error);
+    const at = Math.max(
+      0,
+      args.findIndex((arg) => findUncloneable(arg) !== undefined),
+    );
+    throw cloneError(
+      `run task "${name}" with argument ${at + 1}`,
+      args[at],
+      error,
+    );
   }
   return handle;
 }

@@ -7,9 +7,11 @@
 
 type Immediate = (callback: () => void) => unknown;
 
-const immediate: Immediate = typeof (globalThis as { setImmediate?: Immediate }).setImmediate === "function"
-  ? (globalThis as unknown as { setImmediate: Immediate }).setImmediate
-  : (callback) => setTimeout(callback, 0);
+const immediate: Immediate =
+  typeof (globalThis as { setImmediate?: Immediate }).setImmediate ===
+      "function"
+    ? (globalThis as unknown as { setImmediate: Immediate }).setImmediate
+    : (callback) => setTimeout(callback, 0);
 
 /** Calls `callback` on the next turn of the event loop. */
 export function soon(callback: () => void): void {

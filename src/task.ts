@@ -4,14 +4,15 @@
  * @module
  */
 
+/** Any function a worker can run: what a task's signature is checked against. */
 // deno-lint-ignore no-explicit-any
-type AnyFunction = (...args: any[]) => unknown;
+export type TaskFunction = (...args: any[]) => unknown;
 
 /**
  * A task given as the export of a module. The type parameter carries the
  * export's signature, so that `run` checks arguments and result.
  */
-export interface TaskRef<F extends AnyFunction = AnyFunction> {
+export interface TaskRef<F extends TaskFunction = TaskFunction> {
   /** The module's absolute URL. */
   readonly module: string;
   /** The name of the exported function. */
@@ -21,7 +22,7 @@ export interface TaskRef<F extends AnyFunction = AnyFunction> {
 }
 
 /** What `run` accepts as a task. */
-export type Task<F extends AnyFunction = AnyFunction> = F | TaskRef<F>;
+export type Task<F extends TaskFunction = TaskFunction> = F | TaskRef<F>;
 
 /**
  * Names a task by its module and export — the form for real code: the
@@ -42,9 +43,12 @@ export type Task<F extends AnyFunction = AnyFunction> = F | TaskRef<F>;
  * ```
  */
 export function task<
-  M extends Record<string, unknown> = Record<string, AnyFunction>,
+  M extends Record<string, unknown> = Record<string, TaskFunction>,
   K extends keyof M & string = keyof M & string,
->(module: URL | string, name: K): TaskRef<M[K] extends AnyFunction ? M[K] : never> {
+>(
+  module: URL | string,
+  name: K,
+): TaskRef<M[K] extends TaskFunction ? M[K] : never> {
   let href: string;
   try {
     href = new URL(module).href;
@@ -56,7 +60,11 @@ export function task<
     );
   }
   if (typeof name !== "string" || name === "") {
-    throw new TypeError(`Cannot name a task: name must be a non-empty string, received ${String(name)}`);
+    throw new TypeError(
+      `Cannot name a task: name must be a non-empty string, received ${
+        String(name)
+      }`,
+    );
   }
   return { module: href, export: name };
 }
@@ -71,16 +79,25 @@ export function toSpec(given: unknown): TaskSpec {
   if (typeof given === "function") {
     const source = Function.prototype.toString.call(given);
     if (source.endsWith("{ [native code] }")) {
-      throw new TypeError(`Cannot run task: ${given.name || "this function"} is native; give a function of your own`);
+      throw new TypeError(
+        `Cannot run task: ${
+          given.name || "this function"
+        } is native; give a function of your own`,
+      );
     }
     return { kind: "source", source, name: given.name || "task" };
   }
-  if (given && typeof given === "object" && typeof (given as TaskRef).module === "string") {
+  if (
+    given && typeof given === "object" &&
+    typeof (given as TaskRef).module === "string"
+  ) {
     const ref = given as TaskRef;
     return { kind: "module", module: ref.module, export: ref.export };
   }
   throw new TypeError(
-    `Cannot run task: expected a function or task(url, name), received ${given === null ? "null" : typeof given}`,
+    `Cannot run task: expected a function or task(url, name), received ${
+      given === null ? "null" : typeof given
+    }`,
   );
 }
 

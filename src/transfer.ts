@@ -27,10 +27,14 @@ const marked = new WeakMap<object, Transferable[]>();
  */
 export function transfer<T>(value: T, list: Transferable[]): T {
   if (typeof value !== "object" || value === null) {
-    throw new TypeError(`Cannot mark for transfer: value must be an object, received ${typeof value}`);
+    throw new TypeError(
+      `Cannot mark for transfer: value must be an object, received ${typeof value}`,
+    );
   }
   if (!Array.isArray(list)) {
-    throw new TypeError(`Cannot mark for transfer: list must be an array, received ${typeof list}`);
+    throw new TypeError(
+      `Cannot mark for transfer: list must be an array, received ${typeof list}`,
+    );
   }
   marked.set(value, list);
   return value;

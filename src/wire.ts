@@ -26,12 +26,17 @@ const TAG = "workq:wired";
 const revivers = new Map<string, (descriptor: WireDescriptor) => unknown>();
 
 /** Registers how descriptors of one kind come back to life. */
-export function onRevive(kind: string, revive: (descriptor: WireDescriptor) => unknown): void {
+export function onRevive(
+  kind: string,
+  revive: (descriptor: WireDescriptor) => unknown,
+): void {
   revivers.set(kind, revive);
 }
 
 function isPlainContainer(value: object): boolean {
-  if (Array.isArray(value) || value instanceof Map || value instanceof Set) return true;
+  if (Array.isArray(value) || value instanceof Map || value instanceof Set) {
+    return true;
+  }
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
 }
@@ -42,7 +47,9 @@ function hasWired(value: unknown, seen: Set<object>): boolean {
   if (seen.has(value) || !isPlainContainer(value)) return false;
   seen.add(value);
   if (value instanceof Map) {
-    for (const [k, v] of value) if (hasWired(k, seen) || hasWired(v, seen)) return true;
+    for (const [k, v] of value) {
+      if (hasWired(k, seen) || hasWired(v, seen)) return true;
+    }
     return false;
   }
   if (value instanceof Set) {
@@ -55,7 +62,11 @@ function hasWired(value: unknown, seen: Set<object>): boolean {
   return false;
 }
 
-function mapValue(value: unknown, fn: (v: object) => unknown | undefined, seen: Map<object, unknown>): unknown {
+function mapValue(
+  value: unknown,
+  fn: (v: object) => unknown | undefined,
+  seen: Map<object, unknown>,
+): unknown {
   if (typeof value !== "object" || value === null) return value;
   const swapped = fn(value);
   if (swapped !== undefined) return swapped;
@@ -64,13 +75,17 @@ function mapValue(value: unknown, fn: (v: object) => unknown | undefined, seen: 
   if (Array.isArray(value)) {
     const out: unknown[] = new Array(value.length);
     seen.set(value, out);
-    for (let i = 0; i < value.length; i++) if (i in value) out[i] = mapValue(value[i], fn, seen);
+    for (let i = 0; i < value.length; i++) {
+      if (i in value) out[i] = mapValue(value[i], fn, seen);
+    }
     return out;
   }
   if (value instanceof Map) {
     const out = new Map();
     seen.set(value, out);
-    for (const [k, v] of value) out.set(mapValue(k, fn, seen), mapValue(v, fn, seen));
+    for (const [k, v] of value) {
+      out.set(mapValue(k, fn, seen), mapValue(v, fn, seen));
+    }
     return out;
   }
   if (value instanceof Set) {
@@ -79,9 +94,13 @@ function mapValue(value: unknown, fn: (v: object) => unknown | undefined, seen: 
     for (const v of value) out.add(mapValue(v, fn, seen));
     return out;
   }
-  const out: Record<string, unknown> = Object.create(Object.getPrototypeOf(value));
+  const out: Record<string, unknown> = Object.create(
+    Object.getPrototypeOf(value),
+  );
   seen.set(value, out);
-  for (const key in value) out[key] = mapValue((value as Record<string, unknown>)[key], fn, seen);
+  for (const key in value) {
+    out[key] = mapValue((value as Record<string, unknown>)[key], fn, seen);
+  }
   return out;
 }
 
@@ -94,10 +113,14 @@ export function encode(
   transfer: Transferable[],
   lifelines: (() => void)[] = [],
 ): { value: unknown; wired: boolean } {
-  if (typeof value !== "object" || value === null || !hasWired(value, new Set())) {
+  if (
+    typeof value !== "object" || value === null || !hasWired(value, new Set())
+  ) {
     return { value, wired: false };
   }
-  const swap = (v: object) => (WIRE in v ? (v as Wired)[WIRE](transfer, lifelines) : undefined);
+  const swap = (
+    v: object,
+  ) => (WIRE in v ? (v as Wired)[WIRE](transfer, lifelines) : undefined);
   const out = mapValue(value, swap, new Map());
   return { value: out, wired: true };
 }
@@ -108,30 +131,48 @@ export function decode(value: unknown): unknown {
     const kind = (v as Record<string, unknown>)[TAG];
     if (typeof kind !== "string") return undefined;
     const revive = revivers.get(kind);
-    if (!revive) throw new TypeError(`Cannot revive a "${kind}" in this thread`);
+    if (!revive) {
+      throw new TypeError(`Cannot revive a "${kind}" in this thread`);
+    }
     return revive(v as WireDescriptor);
   }, new Map());
 }
 
 function typeName(value: unknown): string {
-  if (typeof value === "function") return `function ${value.name || "(anonymous)"}`;
-  if (typeof value === "symbol") return `symbol ${value.description ?? ""}`.trim();
+  if (typeof value === "function") {
+    return `function ${value.name || "(anonymous)"}`;
+  }
+  if (typeof value === "symbol") {
+    return `symbol ${value.description ?? ""}`.trim();
+  }
   if (typeof value === "object" && value !== null) {
     return Object.getPrototypeOf(value)?.constructor?.name ?? "object";
   }
   return typeof value;
 }
 
-const uncloneable = [WeakMap, WeakSet, Promise, globalThis.WeakRef].filter(Boolean) as (new (
+const uncloneable = [WeakMap, WeakSet, Promise, globalThis.WeakRef].filter(
+  Boolean,
+) as (new (
   ...args: never[]
 ) => object)[];
 
 /** Finds where a value holds something structured clone refuses: a path and a type. */
-export function findUncloneable(value: unknown, path = "value", seen = new Set<object>()): string | undefined {
-  if (typeof value === "function" || typeof value === "symbol") return `${path} (${typeName(value)})`;
-  if (typeof value !== "object" || value === null || seen.has(value)) return undefined;
+export function findUncloneable(
+  value: unknown,
+  path = "value",
+  seen = new Set<object>(),
+): string | undefined {
+  if (typeof value === "function" || typeof value === "symbol") {
+    return `${path} (${typeName(value)})`;
+  }
+  if (typeof value !== "object" || value === null || seen.has(value)) {
+    return undefined;
+  }
   seen.add(value);
-  if (uncloneable.some((C) => value instanceof C)) return `${path} (${typeName(value)})`;
+  if (uncloneable.some((C) => value instanceof C)) {
+    return `${path} (${typeName(value)})`;
+  }
   if (value instanceof Map) {
     let i = 0;
     for (const [k, v] of value) {
@@ -150,9 +191,15 @@ export function findUncloneable(value: unknown, path = "value", seen = new Set<o
     }
     return undefined;
   }
-  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return undefined;
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) {
+    return undefined;
+  }
   for (const key of Object.keys(value)) {
-    const found = findUncloneable((value as Record<string, unknown>)[key], `${path}.${key}`, seen);
+    const found = findUncloneable(
+      (value as Record<string, unknown>)[key],
+      `${path}.${key}`,
+      seen,
+    );
     if (found) return found;
   }
   return undefined;
@@ -163,8 +210,15 @@ export function findUncloneable(value: unknown, path = "value", seen = new Set<o
  * was being done, where the value sits and its type, and keeps the
  * runtime's own error as `cause`.
  */
-export function cloneError(what: string, value: unknown, cause: unknown): TypeError {
+export function cloneError(
+  what: string,
+  value: unknown,
+  cause: unknown,
+): TypeError {
   const where = findUncloneable(value) ?? `value (${typeName(value)})`;
   const detail = cause instanceof Error ? cause.message : String(cause);
-  return new TypeError(`Cannot ${what}: ${where} cannot be cloned (${detail})`, { cause });
+  return new TypeError(
+    `Cannot ${what}: ${where} cannot be cloned (${detail})`,
+    { cause },
+  );
 }

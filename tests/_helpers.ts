@@ -16,22 +16,36 @@ export function runScript(
   file: URL,
   args: string[] = [],
   ms = 30_000,
-): Promise<{ code: number | null; stdout: string; stderr: string; elapsed: number }> {
+): Promise<
+  { code: number | null; stdout: string; stderr: string; elapsed: number }
+> {
   const isDeno = "Deno" in globalThis;
   const path = fileURLToPath(file);
-  const argv = isDeno ? ["run", "--allow-read", path, ...args] : [path, ...args];
+  const argv = isDeno
+    ? ["run", "--allow-read", path, ...args]
+    : [path, ...args];
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1" };
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      NO_COLOR: "1",
+    };
     delete env.FORCE_COLOR;
-    const child = spawn(process.execPath, argv, { stdio: ["ignore", "pipe", "pipe"], env });
+    const child = spawn(process.execPath, argv, {
+      stdio: ["ignore", "pipe", "pipe"],
+      env,
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
     child.stderr.on("data", (d) => (stderr += d));
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`${path} did not exit within ${ms} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+      reject(
+        new Error(
+          `${path} did not exit within ${ms} ms\nstdout: ${stdout}\nstderr: ${stderr}`,
+        ),
+      );
     }, ms);
     child.on("exit", (code) => {
       clearTimeout(timer);

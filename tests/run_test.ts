@@ -25,11 +25,18 @@ test("run() with a module task: imports and module state work", async () => {
 
 test("a task that throws rejects with its name, message, stack and cause, naming the worker", async () => {
   const handle = run(task<Tasks, "fail">(tasks, "fail"), "bad input");
-  const error = await handle.result.then(() => undefined, (e) => e as Error & { worker?: string; cause?: Error });
+  const error = await handle.result.then(
+    () => undefined,
+    (e) => e as Error & { worker?: string; cause?: Error },
+  );
   assert.ok(error instanceof RangeError);
   assert.equal(error.name, "RangeError");
   assert.equal(error.message, "bad input");
-  assert.match(error?.stack ?? "", /tasks\.[jt]s/, "the worker's stack is kept");
+  assert.match(
+    error?.stack ?? "",
+    /tasks\.[jt]s/,
+    "the worker's stack is kept",
+  );
   assert.match(error?.stack ?? "", new RegExp(`workq worker "${handle.name}"`));
   assert.equal(error.worker, handle.name);
   assert.equal(error.cause?.message, "the cause");
@@ -37,7 +44,10 @@ test("a task that throws rejects with its name, message, stack and cause, naming
 
 test("a function task that touches an undefined name says so and points to task()", async () => {
   const outside = [41];
-  const error = await run(() => outside[0] + 1).result.then(() => undefined, (e) => e);
+  const error = await run(() => outside[0] + 1).result.then(
+    () => undefined,
+    (e) => e,
+  );
   assert.ok(error instanceof ReferenceError);
   assert.match(error.message, /outside/);
   assert.match(error.message, /task\(url, name\)/);
@@ -46,14 +56,18 @@ test("a function task that touches an undefined name says so and points to task(
 test("a worker that ends itself mid-task rejects with a WorkerError", async () => {
   const q = new Queue<number>();
   await q.put(1);
-  const error = await run(task<Tasks, "takeOneAndExit">(tasks, "takeOneAndExit"), q).result.then(() => undefined, (e) => e);
+  const error = await run(
+    task<Tasks, "takeOneAndExit">(tasks, "takeOneAndExit"),
+    q,
+  ).result.then(() => undefined, (e) => e);
   assert.ok(error instanceof WorkerError, String(error));
   assert.equal(error.reason, "exit");
   assert.match(error.message, /takeOneAndExit-\d+/);
 });
 
 test("an error thrown outside the task (a timer) rejects as a crash, without killing this process", async () => {
-  const error = await run(task<Tasks, "crashLater">(tasks, "crashLater")).result.then(() => undefined, (e) => e);
+  const error = await run(task<Tasks, "crashLater">(tasks, "crashLater")).result
+    .then(() => undefined, (e) => e);
   assert.ok(error instanceof WorkerError, String(error));
   assert.equal(error.reason, "crash");
   assert.match(error.message, /boom from a timer/);
@@ -64,7 +78,10 @@ test("terminate() stops a running worker and rejects its result", async () => {
   await new Promise((r) => setTimeout(r, 50));
   await handle.terminate();
   assert.equal(handle.alive, false);
-  const error = await handle.result.then(() => undefined, (e) => e as Error & { worker?: string; cause?: Error });
+  const error = await handle.result.then(
+    () => undefined,
+    (e) => e as Error & { worker?: string; cause?: Error },
+  );
   assert.ok(error instanceof WorkerError);
   assert.equal(error.reason, "terminated");
 });
@@ -79,20 +96,32 @@ test("a worker that dies holding items gives them back; another worker gets them
   await dying.terminate();
   await q.end();
   const survivor = run(task<Tasks, "sum">(tasks, "sum"), q, out);
-  assert.equal(await survivor, 2, "the survivor reads both items the dead worker held");
+  assert.equal(
+    await survivor,
+    2,
+    "the survivor reads both items the dead worker held",
+  );
   assert.equal((await out.get()).data, 30);
 });
 
 test("bad arguments to run() throw TypeError naming the cause", () => {
-  assert.throws(() => run(42 as never as () => void), /expected a function or task\(url, name\), received number/);
+  assert.throws(
+    () => run(42 as never as () => void),
+    /expected a function or task\(url, name\), received number/,
+  );
   assert.throws(() => task("./relative.ts", "x"), /absolute URL/);
   assert.throws(() => task(tasks, ""), /non-empty string/);
   assert.throws(
     () => run((f: unknown) => f, (() => 1) as never),
-    (e: Error) => e instanceof TypeError && /argument 1/.test(e.message) && /function/.test(e.message),
+    (e: Error) =>
+      e instanceof TypeError && /argument 1/.test(e.message) &&
+      /function/.test(e.message),
   );
 });
 
 test("a missing export is reported clearly", async () => {
-  await assert.rejects(run(task(tasks, "nope")).result, /no exported function "nope"/);
+  await assert.rejects(
+    run(task(tasks, "nope")).result,
+    /no exported function "nope"/,
+  );
 });

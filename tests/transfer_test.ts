@@ -9,7 +9,11 @@ const MiB = 1 << 20;
 
 test("transfer to a worker detaches the sender's buffer; the worker's result comes back moved", async () => {
   const buffer = new ArrayBuffer(8 * MiB);
-  const handle = run(task<Tasks, "fill">(tasks, "fill"), transfer(buffer, [buffer]), 9);
+  const handle = run(
+    task<Tasks, "fill">(tasks, "fill"),
+    transfer(buffer, [buffer]),
+    9,
+  );
   assert.equal(buffer.byteLength, 0, "the sender's buffer is detached");
   const bytes = await handle;
   assert.equal((bytes as Uint8Array).length, 8 * MiB);
@@ -33,7 +37,9 @@ test("transfer through queues: main -> worker -> worker -> main, bytes intact, s
   assert.equal(await second, MiB * 6);
   await c.end();
   const sums = [];
-  for await (const msg of iterMsg(c)) sums.push(new Uint8Array(msg.data).reduce((s, x) => s + x, 0));
+  for await (const msg of iterMsg(c)) {
+    sums.push(new Uint8Array(msg.data).reduce((s, x) => s + x, 0));
+  }
   assert.deepEqual(sums.sort(), [MiB, 2 * MiB, 3 * MiB]);
 });
 
@@ -50,6 +56,9 @@ test("a worker can transfer a buffer into a queue the main thread reads", async 
 });
 
 test("transfer() rejects what cannot be marked", () => {
-  assert.throws(() => transfer(1 as never, []), /must be an object, received number/);
+  assert.throws(
+    () => transfer(1 as never, []),
+    /must be an object, received number/,
+  );
   assert.throws(() => transfer({}, "x" as never), /must be an array/);
 });

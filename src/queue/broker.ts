@@ -76,7 +76,9 @@ export class Broker {
 
   /** Takes the next deliverable entry for a thread-local reader, if any. */
   take(): Entry | undefined {
-    if (this.#fifo.length === 0 || !this.#deliverable(this.#fifo.peek()!)) return undefined;
+    if (this.#fifo.length === 0 || !this.#deliverable(this.#fifo.peek()!)) {
+      return undefined;
+    }
     const entry = this.#fifo.shift()!;
     if (this.#admit()) this.#schedule();
     return entry;
@@ -98,7 +100,9 @@ export class Broker {
     const held = consumer.held;
     if (!held || n <= 0) return;
     let data = 0;
-    for (let i = 0; i < n && held.length > 0; i++) if (held.shift()!.k !== END) data++;
+    for (let i = 0; i < n && held.length > 0; i++) {
+      if (held.shift()!.k !== END) data++;
+    }
     this.#held -= data;
     // The last held item finishing may free an end marker.
     if (this.#held === 0 && this.#fifo.length > 0) this.#schedule();
@@ -146,7 +150,9 @@ export class Broker {
   #send(): void {
     const consumers = this.#consumers;
     let idle = 0;
-    while (this.#fifo.length > 0 && consumers.length > 0 && idle < consumers.length) {
+    while (
+      this.#fifo.length > 0 && consumers.length > 0 && idle < consumers.length
+    ) {
       if (this.#next >= consumers.length) this.#next = 0;
       const consumer = consumers[this.#next++];
       if (consumer.credit <= 0) {
@@ -166,7 +172,7 @@ export class Broker {
       }
       if (batch.length === 0) break;
       consumer.credit -= batch.length;
-      if (held) for (const e of batch) held.push(e);
+      if (held) { for (const e of batch) held.push(e); }
       consumer.deliver(batch);
     }
   }
@@ -176,7 +182,9 @@ export class Broker {
     let moved = false;
     while (this.#blocked.length > 0 && this.#fifo.length < this.maxsize) {
       const put = this.#blocked.peek()!;
-      while (put.index < put.entries.length && this.#fifo.length < this.maxsize) {
+      while (
+        put.index < put.entries.length && this.#fifo.length < this.maxsize
+      ) {
         this.#fifo.push(put.entries[put.index++]);
         moved = true;
       }

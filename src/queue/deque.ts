@@ -17,7 +17,9 @@ export class Deque<T> {
   #grow(): void {
     const old = this.#items;
     const items = new Array<T | undefined>(old.length * 2);
-    for (let i = 0; i < this.#length; i++) items[i] = old[(this.#head + i) & (old.length - 1)];
+    for (let i = 0; i < this.#length; i++) {
+      items[i] = old[(this.#head + i) & (old.length - 1)];
+    }
     this.#items = items;
     this.#head = 0;
   }

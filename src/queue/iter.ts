@@ -20,7 +20,9 @@ import type { Queue } from "./queue.ts";
  * for await (const msg of iterMsg(q)) console.log(msg.data); // 1
  * ```
  */
-export function iterMsg<T>(q: Queue<T>): AsyncGenerator<Msg<T>, void, undefined> {
+export function iterMsg<T>(
+  q: Queue<T>,
+): AsyncGenerator<Msg<T>, void, undefined> {
   return q[Symbol.asyncIterator]();
 }
 
@@ -44,9 +46,14 @@ export function iterMsg<T>(q: Queue<T>): AsyncGenerator<Msg<T>, void, undefined>
  * for await (const msg of iterSortq(q)) console.log(msg.data); // a, then b
  * ```
  */
-export async function* iterSortq<T>(q: Queue<T>, start = 0): AsyncIterableIterator<Msg<T>> {
+export async function* iterSortq<T>(
+  q: Queue<T>,
+  start = 0,
+): AsyncIterableIterator<Msg<T>> {
   if (!Number.isInteger(start)) {
-    throw new TypeError(`Cannot sort a queue from start ${String(start)}: expected an integer`);
+    throw new TypeError(
+      `Cannot sort a queue from start ${String(start)}: expected an integer`,
+    );
   }
   const early = new Map<number, Msg<T>[]>();
   let next = start;
@@ -65,5 +72,7 @@ export async function* iterSortq<T>(q: Queue<T>, start = 0): AsyncIterableIterat
       next++;
     }
   }
-  for (const order of [...early.keys()].sort((a, b) => a - b)) yield* early.get(order)!;
+  for (const order of [...early.keys()].sort((a, b) => a - b)) {
+    yield* early.get(order)!;
+  }
 }

@@ -57,18 +57,22 @@ export class LocalTransport implements Transport {
       const entry = this.#broker.take();
       if (entry) return Promise.resolve(entry);
     }
-    return cutShort<Entry>(({ resolve, reject }) => {
-      const reader: Reader = { resolve, reject };
-      this.#readers.push(reader);
-      this.#broker.credit(this.#consumer, 1);
-      return () => {
-        const at = this.#readers.indexOf(reader);
-        if (at >= 0) {
-          this.#readers.splice(at, 1);
-          this.#consumer.credit--;
-        }
-      };
-    }, options, `get() from queue "${this.name}"`);
+    return cutShort<Entry>(
+      ({ resolve, reject }) => {
+        const reader: Reader = { resolve, reject };
+        this.#readers.push(reader);
+        this.#broker.credit(this.#consumer, 1);
+        return () => {
+          const at = this.#readers.indexOf(reader);
+          if (at >= 0) {
+            this.#readers.splice(at, 1);
+            this.#consumer.credit--;
+          }
+        };
+      },
+      options,
+      `get() from queue "${this.name}"`,
+    );
   }
 
   handoff(transfer: Transferable[], lifelines: (() => void)[]): WireDescriptor {
@@ -96,6 +100,10 @@ export interface QueueDescriptor extends WireDescriptor {
 }
 
 /** Builds the descriptor of a queue reached through `port`. */
-export function queueDescriptor(name: string, maxsize: number, port: MessagePort): QueueDescriptor {
+export function queueDescriptor(
+  name: string,
+  maxsize: number,
+  port: MessagePort,
+): QueueDescriptor {
   return { "workq:wired": "queue", name, maxsize, port };
 }

@@ -5,7 +5,13 @@
  */
 import type { Broker, Consumer } from "./broker.ts";
 import { Deque } from "./deque.ts";
-import { type ClientMessage, type Entry, type OwnerMessage, pack, unpack } from "./protocol.ts";
+import {
+  type ClientMessage,
+  type Entry,
+  type OwnerMessage,
+  pack,
+  unpack,
+} from "./protocol.ts";
 
 type Port = MessagePort & { unref?: () => void };
 
@@ -25,7 +31,10 @@ export function serve(broker: Broker, port: Port): () => void {
     held: new Deque<Entry>(),
     deliver(entries) {
       const transfer: Transferable[] = [];
-      post({ t: "items", b: pack(entries, transfer), z: broker.size }, transfer);
+      post(
+        { t: "items", b: pack(entries, transfer), z: broker.size },
+        transfer,
+      );
     },
   };
   const flushSyncs = () => {

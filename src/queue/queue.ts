@@ -3,7 +3,14 @@
  * @module
  */
 import { END, Msg } from "../msg.ts";
-import { cloneError, decode, encode, onRevive, WIRE, type WireDescriptor, type Wired } from "../wire.ts";
+import {
+  cloneError,
+  decode,
+  encode,
+  onRevive,
+  WIRE,
+  type WireDescriptor,
+} from "../wire.ts";
 import { LocalTransport, type QueueDescriptor } from "./local.ts";
 import type { Entry } from "./protocol.ts";
 import { RemoteTransport } from "./remote.ts";
@@ -54,9 +61,17 @@ export function queueOver<T>(transport: Transport): Queue<T> {
 
 function checkNumber(what: string, value: unknown, min: number): number {
   if (typeof value !== "number" || Number.isNaN(value)) {
-    throw new TypeError(`Cannot ${what}: expected a number, received ${typeof value} ${String(value)}`);
+    throw new TypeError(
+      `Cannot ${what}: expected a number, received ${typeof value} ${
+        String(value)
+      }`,
+    );
   }
-  if (value < min) throw new RangeError(`Cannot ${what}: expected at least ${min}, received ${value}`);
+  if (value < min) {
+    throw new RangeError(
+      `Cannot ${what}: expected at least ${min}, received ${value}`,
+    );
+  }
   return value;
 }
 
@@ -90,7 +105,7 @@ function checkNumber(what: string, value: unknown, min: number): number {
  * console.log(total); // 499500
  * ```
  */
-export class Queue<T = unknown> implements AsyncIterable<Msg<T>>, Wired {
+export class Queue<T = unknown> implements AsyncIterable<Msg<T>> {
   readonly #transport: Transport;
 
   /**
@@ -101,9 +116,17 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>>, Wired {
    */
   constructor(options: QueueOptions = {}) {
     if (typeof options !== "object" || options === null) {
-      throw new TypeError(`Cannot create a queue: options must be an object, received ${String(options)}`);
+      throw new TypeError(
+        `Cannot create a queue: options must be an object, received ${
+          String(options)
+        }`,
+      );
     }
-    const maxsize = checkNumber("create a queue with this maxsize", options.maxsize ?? 0, 0);
+    const maxsize = checkNumber(
+      "create a queue with this maxsize",
+      options.maxsize ?? 0,
+      0,
+    );
     const name = options.name ?? `queue-${++counter}`;
     this.#transport = (options as { [TRANSPORT]?: Transport })[TRANSPORT] ??
       new LocalTransport(name, maxsize);
@@ -158,13 +181,20 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>>, Wired {
     }
     if (kind === END) {
       return Promise.reject(
-        new TypeError(`Cannot put into queue "${this.name}": the kind "${END}" is reserved; use endq()`),
+        new TypeError(
+          `Cannot put into queue "${this.name}": the kind "${END}" is reserved; use endq()`,
+        ),
       );
     }
     return this.#put(kind, data, order, options.transfer);
   }
 
-  #put(kind: string, data: unknown, order: number, transfer: Transferable[] | undefined): Promise<void> {
+  #put(
+    kind: string,
+    data: unknown,
+    order: number,
+    transfer: Transferable[] | undefined,
+  ): Promise<void> {
     let wired = false;
     let x = transfer && transfer.length > 0 ? [...transfer] : undefined;
     if (typeof data === "object" && data !== null) {
@@ -175,15 +205,28 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>>, Wired {
         // The owner keeps a snapshot, as any other thread would get: this
         // also finds an uncloneable value now, in the put that holds it.
         try {
-          ({ d: data, x } = structuredClone({ d: data, x }, { transfer: x ?? [] }));
+          ({ d: data, x } = structuredClone({ d: data, x }, {
+            transfer: x ?? [],
+          }));
         } catch (error) {
-          return Promise.reject(cloneError(`put into queue "${this.name}"`, data, error));
+          return Promise.reject(
+            cloneError(`put into queue "${this.name}"`, data, error),
+          );
         }
       }
     } else if (typeof data === "function" || typeof data === "symbol") {
-      return Promise.reject(cloneError(`put into queue "${this.name}"`, data, "not cloneable"));
+      return Promise.reject(
+        cloneError(`put into queue "${this.name}"`, data, "not cloneable"),
+      );
     }
-    return this.#transport.put({ k: kind, d: data, o: order, a: 1, w: wired, x });
+    return this.#transport.put({
+      k: kind,
+      d: data,
+      o: order,
+      a: 1,
+      w: wired,
+      x,
+    });
   }
 
   /**
@@ -205,7 +248,9 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>>, Wired {
    * ```
    */
   get(options: GetOptions = {}): Promise<Msg<T>> {
-    if (options.timeout !== undefined) checkNumber("get() with this timeout", options.timeout, 0);
+    if (options.timeout !== undefined) {
+      checkNumber("get() with this timeout", options.timeout, 0);
+    }
     return this.#transport.get(options).then(toMsg<T>);
   }
 
@@ -224,7 +269,14 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>>, Wired {
    * ```
    */
   end(): Promise<void> {
-    return this.#transport.put({ k: END, d: undefined, o: 0, a: 1, w: false, x: undefined });
+    return this.#transport.put({
+      k: END,
+      d: undefined,
+      o: 0,
+      a: 1,
+      w: false,
+      x: undefined,
+    });
   }
 
   /**
@@ -253,12 +305,17 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>>, Wired {
   [WIRE](transfer: Transferable[], lifelines: (() => void)[]): WireDescriptor {
     return this.#transport.handoff(transfer, lifelines);
   }
-
 }
 
 function toMsg<T>(entry: Entry): Msg<T> {
   const data = entry.w ? decode(entry.d) : entry.d;
-  return new Msg<T>({ kind: entry.k, data: data as T, order: entry.o }, entry.a);
+  return new Msg<T>(
+    { kind: entry.k, data: data as T, order: entry.o },
+    entry.a,
+  );
 }
 
-onRevive("queue", (descriptor) => queueOver(new RemoteTransport(descriptor as QueueDescriptor)));
+onRevive(
+  "queue",
+  (descriptor) => queueOver(new RemoteTransport(descriptor as QueueDescriptor)),
+);

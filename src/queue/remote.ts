@@ -11,7 +11,13 @@
 import { cloneError } from "../wire.ts";
 import { Deque } from "./deque.ts";
 import { type QueueDescriptor, queueDescriptor } from "./local.ts";
-import { type ClientMessage, type Entry, type OwnerMessage, pack, unpack } from "./protocol.ts";
+import {
+  type ClientMessage,
+  type Entry,
+  type OwnerMessage,
+  pack,
+  unpack,
+} from "./protocol.ts";
 import { cutShort, type Transport, type WaitOptions } from "./transport.ts";
 import { soon } from "../schedule.ts";
 import type { WireDescriptor } from "../wire.ts";
@@ -65,9 +71,14 @@ export class RemoteTransport implements Transport {
     this.name = descriptor.name;
     this.maxsize = descriptor.maxsize;
     this.#port = descriptor.port;
-    this.#port.onmessage = (event: MessageEvent<OwnerMessage>) => this.#receive(event.data);
+    this.#port.onmessage = (event: MessageEvent<OwnerMessage>) =>
+      this.#receive(event.data);
     this.#port.addEventListener("close", () => {
-      this.#fail(new Error(`Queue "${this.name}" is gone: the thread that owned it has ended`));
+      this.#fail(
+        new Error(
+          `Queue "${this.name}" is gone: the thread that owned it has ended`,
+        ),
+      );
     });
     this.#refresh();
     open.add(this);
@@ -102,17 +113,21 @@ export class RemoteTransport implements Transport {
       return Promise.resolve(entry);
     }
     this.#lastReturn = -1;
-    return cutShort<Entry>(({ resolve, reject }) => {
-      const reader = { resolve, reject };
-      this.#readers.push(reader);
-      this.#topUp();
-      this.#refresh();
-      return () => {
-        const at = this.#readers.indexOf(reader);
-        if (at >= 0) this.#readers.splice(at, 1);
+    return cutShort<Entry>(
+      ({ resolve, reject }) => {
+        const reader = { resolve, reject };
+        this.#readers.push(reader);
+        this.#topUp();
         this.#refresh();
-      };
-    }, options, `get() from queue "${this.name}"`);
+        return () => {
+          const at = this.#readers.indexOf(reader);
+          if (at >= 0) this.#readers.splice(at, 1);
+          this.#refresh();
+        };
+      },
+      options,
+      `get() from queue "${this.name}"`,
+    );
   }
 
   handoff(transfer: Transferable[]): WireDescriptor {
@@ -147,17 +162,23 @@ export class RemoteTransport implements Transport {
   // The reader's time per item sets how far ahead to ask.
   #learn(ms: number): void {
     this.#avg = this.#avg < 0 ? ms : this.#avg * 0.75 + ms * 0.25;
-    const window = this.#avg > 10 * TARGET_MS ? 1 : Math.ceil(TARGET_MS / Math.max(this.#avg, 0.001)) + 1;
+    const window = this.#avg > 10 * TARGET_MS
+      ? 1
+      : Math.ceil(TARGET_MS / Math.max(this.#avg, 0.001)) + 1;
     this.#window = Math.max(1, Math.min(window, MAX_WINDOW, this.maxsize));
   }
 
   #topUp(): void {
     const have = this.#inbox.length + this.#requested;
     const unacked = this.#returned - this.#acked;
-    const need = this.#readers.length > 0 ? Math.max(this.#window, this.#readers.length) : this.#window;
+    const need = this.#readers.length > 0
+      ? Math.max(this.#window, this.#readers.length)
+      : this.#window;
     let n = 0;
     if (have * 2 <= need) n = need - have;
-    else if (this.#readers.length > 0 && have === this.#inbox.length) n = this.#readers.length;
+    else if (this.#readers.length > 0 && have === this.#inbox.length) {
+      n = this.#readers.length;
+    }
     // A blocked reader must report what it finished: an end marker may be
     // waiting for exactly that.
     if (n > 0 || (this.#readers.length > 0 && unacked > 0)) {
@@ -191,7 +212,9 @@ export class RemoteTransport implements Transport {
         this.#syncs.delete(message.id);
         break;
       case "released":
-        this.#fail(new Error(`Queue "${this.name}" was released by this thread`));
+        this.#fail(
+          new Error(`Queue "${this.name}" was released by this thread`),
+        );
         return;
     }
     this.#refresh();
@@ -211,17 +234,25 @@ export class RemoteTransport implements Transport {
     };
     try {
       const transfer: Transferable[] = [];
-      this.#post({ t: "put", b: pack(entries, transfer), s: bounded }, transfer);
+      this.#post(
+        { t: "put", b: pack(entries, transfer), s: bounded },
+        transfer,
+      );
       for (const waiter of waiters) sent(waiter);
     } catch {
       // Some value cannot be cloned: send one by one, so only its put fails.
       for (let i = 0; i < entries.length; i++) {
         try {
           const transfer: Transferable[] = [];
-          this.#post({ t: "put", b: pack([entries[i]], transfer), s: bounded }, transfer);
+          this.#post(
+            { t: "put", b: pack([entries[i]], transfer), s: bounded },
+            transfer,
+          );
           sent(waiters[i]);
         } catch (error) {
-          waiters[i].reject(cloneError(`put into queue "${this.name}"`, entries[i].d, error));
+          waiters[i].reject(
+            cloneError(`put into queue "${this.name}"`, entries[i].d, error),
+          );
         }
       }
     }
@@ -238,7 +269,9 @@ export class RemoteTransport implements Transport {
     this.#closed = error;
     open.delete(this);
     for (const reader of this.#readers.splice(0)) reader.reject(error);
-    for (let w = this.#accepting.shift(); w; w = this.#accepting.shift()) w.reject(error);
+    for (let w = this.#accepting.shift(); w; w = this.#accepting.shift()) {
+      w.reject(error);
+    }
     for (const resolve of this.#syncs.values()) resolve();
     this.#syncs.clear();
     this.#released?.();
@@ -249,7 +282,8 @@ export class RemoteTransport implements Transport {
   // Keep the thread alive only while something here waits on the owner.
   #refresh(): void {
     const busy = !this.#closed &&
-      (this.#readers.length > 0 || this.#accepting.length > 0 || this.#syncs.size > 0 ||
+      (this.#readers.length > 0 || this.#accepting.length > 0 ||
+        this.#syncs.size > 0 ||
         this.#released !== undefined);
     if (busy === this.#refd) return;
     this.#refd = busy;

@@ -48,7 +48,9 @@ export interface Transport {
 
 /** Rejects with `signal.reason`, or a `TimeoutError` after `timeout` ms, unless `wait` settles first. */
 export function cutShort<T>(
-  wait: (settle: { resolve(v: T): void; reject(e: unknown): void }) => () => void,
+  wait: (
+    settle: { resolve(v: T): void; reject(e: unknown): void },
+  ) => () => void,
   options: WaitOptions,
   what: string,
 ): Promise<T> {
@@ -82,7 +84,12 @@ export function cutShort<T>(
       timer = setTimeout(() => {
         done();
         cancel();
-        reject(new DOMException(`${what} timed out after ${timeout} ms`, "TimeoutError"));
+        reject(
+          new DOMException(
+            `${what} timed out after ${timeout} ms`,
+            "TimeoutError",
+          ),
+        );
       }, timeout);
     }
   });

@@ -5,14 +5,22 @@
 import { availableParallelism } from "node:os";
 import process from "node:process";
 import { parentPort, Worker } from "node:worker_threads";
-import type { Endpoint, Runtime, WorkerEvents, WorkerPort, WorkerScope } from "./types.ts";
+import type {
+  Endpoint,
+  Runtime,
+  WorkerEvents,
+  WorkerPort,
+  WorkerScope,
+} from "./types.ts";
 
 function spawn(url: URL, name: string, events: WorkerEvents): WorkerPort {
   const worker = new Worker(url, { name });
   // Without an "error" listener an error in the worker kills the parent.
   worker.on("error", (error) => events.error(error));
   worker.on("messageerror", () => {
-    events.error(new Error("a message from the worker could not be deserialized"));
+    events.error(
+      new Error("a message from the worker could not be deserialized"),
+    );
   });
   worker.on("exit", (code) => events.exit(code));
   return {
@@ -28,7 +36,9 @@ function spawn(url: URL, name: string, events: WorkerEvents): WorkerPort {
 
 function workerScope(): WorkerScope {
   const port = parentPort;
-  if (!port) throw new Error("Cannot start a workq worker: this thread is not a worker");
+  if (!port) {
+    throw new Error("Cannot start a workq worker: this thread is not a worker");
+  }
   const parent: Endpoint = {
     post: (message, transfer) => port.postMessage(message, transfer as never),
     listen: (handler) => {

@@ -2,7 +2,13 @@
  * Web Workers, as Deno and Bun provide them.
  * @module
  */
-import type { Endpoint, Runtime, WorkerEvents, WorkerPort, WorkerScope } from "./types.ts";
+import type {
+  Endpoint,
+  Runtime,
+  WorkerEvents,
+  WorkerPort,
+  WorkerScope,
+} from "./types.ts";
 
 // deno-lint-ignore no-explicit-any
 type Any = any;
@@ -15,7 +21,9 @@ function spawn(url: URL, name: string, events: WorkerEvents): WorkerPort {
     events.error(event.error ?? new Error(event.message));
   };
   worker.onmessageerror = () => {
-    events.error(new Error("a message from the worker could not be deserialized"));
+    events.error(
+      new Error("a message from the worker could not be deserialized"),
+    );
   };
   // Bun reports the end of a worker thread; Deno never does.
   worker.addEventListener("close", (event: Event) => {

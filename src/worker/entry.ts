@@ -15,12 +15,14 @@ import type { StartMessage, WorkerMessage } from "./protocol.ts";
 type TaskFunction = (...args: unknown[]) => unknown;
 
 const scope = runtime.workerScope();
-const post = (message: WorkerMessage, transfer: Transferable[] = []) => scope.parent.post(message, transfer);
+const post = (message: WorkerMessage, transfer: Transferable[] = []) =>
+  scope.parent.post(message, transfer);
 
 scope.onUncaught((error) => post({ t: "fatal", error: errorToData(error) }));
 scope.onSelfExit((code) => post({ t: "exit", code }));
 
-const HINT = "A function task runs from its source alone: it sees its parameters, globals and workq's exports, " +
+const HINT =
+  "A function task runs from its source alone: it sees its parameters, globals and workq's exports, " +
   "not the names of the module that wrote it. Export the function and run it with task(url, name).";
 
 async function load(spec: TaskSpec): Promise<TaskFunction> {
@@ -28,21 +30,31 @@ async function load(spec: TaskSpec): Promise<TaskFunction> {
     const mod = await import(spec.module);
     const fn = mod[spec.export];
     if (typeof fn !== "function") {
-      throw new TypeError(`Cannot run task: module ${spec.module} has no exported function "${spec.export}"`);
+      throw new TypeError(
+        `Cannot run task: module ${spec.module} has no exported function "${spec.export}"`,
+      );
     }
     return fn;
   }
   const names = Object.keys(workq);
   let fn: unknown;
   try {
-    fn = new Function(...names, `"use strict";\nreturn (${spec.source});`)(...names.map((n) => (workq as never)[n]));
+    fn = new Function(...names, `"use strict";\nreturn (${spec.source});`)(
+      ...names.map((n) => (workq as never)[n]),
+    );
   } catch (error) {
     throw new SyntaxError(
-      `Cannot run task "${spec.name}": its source is not a function expression (${(error as Error).message}). ` +
+      `Cannot run task "${spec.name}": its source is not a function expression (${
+        (error as Error).message
+      }). ` +
         "Write it as an arrow function or function expression, or use task(url, name).",
     );
   }
-  if (typeof fn !== "function") throw new TypeError(`Cannot run task "${spec.name}": its source is not a function`);
+  if (typeof fn !== "function") {
+    throw new TypeError(
+      `Cannot run task "${spec.name}": its source is not a function`,
+    );
+  }
   return fn as TaskFunction;
 }
 
@@ -58,7 +70,9 @@ async function start(message: StartMessage): Promise<void> {
   const { task } = message;
   try {
     const fn = await load(task);
-    const args = message.wired ? decode(message.args) as unknown[] : message.args;
+    const args = message.wired
+      ? decode(message.args) as unknown[]
+      : message.args;
     const value = await fn(...args);
     await handBack();
     const transfer = takeTransfer(value);
@@ -70,7 +84,9 @@ async function start(message: StartMessage): Promise<void> {
     }
   } catch (error) {
     await handBack().catch(() => {});
-    if (task.kind === "source" && error instanceof ReferenceError) error.message += `. ${HINT}`;
+    if (task.kind === "source" && error instanceof ReferenceError) {
+      error.message += `. ${HINT}`;
+    }
     post({ t: "error", error: errorToData(error) });
   }
 }

@@ -10,7 +10,11 @@ test("iterMsg() stops at the end marker, which the loop never sees", async () =>
   const seen = [];
   for await (const msg of iterMsg(q)) seen.push(msg.data);
   assert.deepEqual(seen, [1, 2, 3]);
-  assert.equal((await q.get()).data, 4, "items after the marker stay for the next reader");
+  assert.equal(
+    (await q.get()).data,
+    4,
+    "items after the marker stay for the next reader",
+  );
 });
 
 test("iterSortq() yields in order, holding back items that arrive early", async () => {

@@ -32,14 +32,20 @@ test("put() snapshots the item: later changes by the producer do not leak", asyn
 
 test("the end kind is reserved: put() refuses it", async () => {
   const q = new Queue();
-  await assert.rejects(q.put(new Msg({ kind: END })), (e: Error) => e instanceof TypeError && /reserved/.test(e.message));
+  await assert.rejects(
+    q.put(new Msg({ kind: END })),
+    (e: Error) => e instanceof TypeError && /reserved/.test(e.message),
+  );
   await q.end();
   assert.equal((await q.get()).kind, END);
 });
 
 test("get() rejects with TimeoutError after its timeout, and with the reason on abort", async () => {
   const q = new Queue({ name: "idle" });
-  await assert.rejects(q.get({ timeout: 20 }), (e: Error) => e.name === "TimeoutError" && /idle/.test(e.message));
+  await assert.rejects(
+    q.get({ timeout: 20 }),
+    (e: Error) => e.name === "TimeoutError" && /idle/.test(e.message),
+  );
   const controller = new AbortController();
   const pending = q.get({ signal: controller.signal });
   controller.abort(new Error("stop"));
@@ -73,7 +79,11 @@ test("a bounded queue applies backpressure to producers in workers too", async (
   }, q);
   await new Promise((r) => setTimeout(r, 300));
   assert.ok(q.size <= 5, `size ${q.size} exceeds maxsize`);
-  assert.equal(producer.alive, true, "the producer must still be waiting for room");
+  assert.equal(
+    producer.alive,
+    true,
+    "the producer must still be waiting for room",
+  );
   const seen: number[] = [];
   for (let i = 0; i < 200; i++) {
     seen.push((await q.get()).data);
@@ -89,25 +99,42 @@ test("uncloneable values: put() fails at once naming the queue and the type; not
   await q.put("before");
   await assert.rejects(
     q.put({ nested: { fn: function handler() {} } }),
-    (e: Error) => e instanceof TypeError && /queue "jobs"/.test(e.message) && /value\.nested\.fn \(function handler\)/.test(e.message),
+    (e: Error) =>
+      e instanceof TypeError && /queue "jobs"/.test(e.message) &&
+      /value\.nested\.fn \(function handler\)/.test(e.message),
   );
   await assert.rejects(q.put(Symbol("s")), /symbol/);
   await q.put("after");
-  assert.deepEqual([(await q.get()).data, (await q.get()).data], ["before", "after"]);
+  assert.deepEqual([(await q.get()).data, (await q.get()).data], [
+    "before",
+    "after",
+  ]);
   assert.equal(q.size, 0);
 });
 
 test("uncloneable values put from a worker fail there, and the queue keeps the rest", async () => {
   const q = new Queue<unknown>({ name: "results" });
-  const message = await run(task<Tasks, "putUncloneable">(tasks, "putUncloneable"), q);
-  assert.match(message as string, /^TypeError: Cannot put into queue "results": value\.handler \(function/);
-  assert.deepEqual([(await q.get()).data, (await q.get()).data], ["before", "after"]);
+  const message = await run(
+    task<Tasks, "putUncloneable">(tasks, "putUncloneable"),
+    q,
+  );
+  assert.match(
+    message as string,
+    /^TypeError: Cannot put into queue "results": value\.handler \(function/,
+  );
+  assert.deepEqual([(await q.get()).data, (await q.get()).data], [
+    "before",
+    "after",
+  ]);
 });
 
 test("exactly-once delivery: 100,000 items to 4 consumers", async () => {
   const inQ = new Queue<number>();
   const outQ = new Queue<number>();
-  const workers = Array.from({ length: 4 }, () => run(task<Tasks, "sum">(tasks, "sum"), inQ, outQ));
+  const workers = Array.from(
+    { length: 4 },
+    () => run(task<Tasks, "sum">(tasks, "sum"), inQ, outQ),
+  );
   const N = 100_000;
   for (let i = 0; i < N; i++) await inQ.put(i);
   const counts = await endqAndWait(inQ, workers);
@@ -122,7 +149,10 @@ test("exactly-once delivery: 100,000 items to 4 consumers", async () => {
 test("every item reaches exactly one consumer: no duplicates, none missing", async () => {
   const inQ = new Queue<number>();
   const outQ = new Queue<number>();
-  const workers = Array.from({ length: 4 }, () => run(task<Tasks, "echo">(tasks, "echo"), inQ, outQ));
+  const workers = Array.from(
+    { length: 4 },
+    () => run(task<Tasks, "echo">(tasks, "echo"), inQ, outQ),
+  );
   const N = 20_000;
   for (let i = 0; i < N; i++) await inQ.put(i);
   await endqAndWait(inQ, workers);
@@ -135,9 +165,13 @@ test("every item reaches exactly one consumer: no duplicates, none missing", asy
 test("FIFO per producer: items from one worker arrive in the order it put them", async () => {
   const q = new Queue<number>();
   const producers = [0, 1].map((p) =>
-    run(async (q: Queue<number>, p: number) => {
-      for (let i = 0; i < 5000; i++) await q.put(p * 100_000 + i);
-    }, q, p)
+    run(
+      async (q: Queue<number>, p: number) => {
+        for (let i = 0; i < 5000; i++) await q.put(p * 100_000 + i);
+      },
+      q,
+      p,
+    )
   );
   await Promise.all(producers);
   const last = [-1, -1];
