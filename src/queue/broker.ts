@@ -46,6 +46,7 @@ export class Broker {
   #held = 0;
   #blocked = new Deque<BlockedPut>();
   #scheduled = false;
+  #remote = 0;
 
   constructor(name: string, maxsize: number) {
     this.name = name;
@@ -74,6 +75,27 @@ export class Broker {
     return i === entries.length;
   }
 
+  /** Appends one entry if there is room and nobody waits before it. */
+  put1(entry: Entry): boolean {
+    if (this.#blocked.length > 0 || this.#fifo.length >= this.maxsize) {
+      return false;
+    }
+    this.#fifo.push(entry);
+    this.#schedule();
+    return true;
+  }
+
+  /** Appends one entry when there is room, behind earlier blocked puts; then calls `done`. */
+  wait(entry: Entry, done: () => void): void {
+    this.#blocked.push({ entries: [entry], index: 0, done });
+    this.#schedule();
+  }
+
+  /** Whether any consumer is in another thread (tracked). */
+  get remote(): boolean {
+    return this.#remote > 0;
+  }
+
   /** Takes the next deliverable entry for a thread-local reader, if any. */
   take(): Entry | undefined {
     if (this.#fifo.length === 0 || !this.#deliverable(this.#fifo.peek()!)) {
@@ -87,6 +109,7 @@ export class Broker {
   /** Starts sending to `consumer`. */
   add(consumer: Consumer): void {
     this.#consumers.push(consumer);
+    if (consumer.held) this.#remote++;
   }
 
   /** Gives `consumer` `n` more credit. */
@@ -114,7 +137,9 @@ export class Broker {
    */
   remove(consumer: Consumer, redeliver: boolean): void {
     const at = this.#consumers.indexOf(consumer);
-    if (at >= 0) this.#consumers.splice(at, 1);
+    if (at < 0) return;
+    this.#consumers.splice(at, 1);
+    if (consumer.held) this.#remote--;
     consumer.credit = 0;
     const held = consumer.held;
     if (!held || held.length === 0) return;

@@ -8,6 +8,10 @@ import { serve } from "./owner.ts";
 import type { Entry } from "./protocol.ts";
 import { cutShort, type Transport, type WaitOptions } from "./transport.ts";
 import type { WireDescriptor } from "../wire.ts";
+import { soon } from "../schedule.ts";
+
+const RESOLVED = Promise.resolve();
+const YIELD_EVERY = 512;
 
 interface Reader {
   resolve(entry: Entry): void;
@@ -19,6 +23,7 @@ export class LocalTransport implements Transport {
   readonly #broker: Broker;
   readonly #readers: Reader[] = [];
   readonly #consumer: Consumer;
+  #sinceYield = 0;
 
   constructor(name: string, maxsize: number) {
     this.#broker = new Broker(name, maxsize);
@@ -47,16 +52,25 @@ export class LocalTransport implements Transport {
   }
 
   put(entry: Entry): Promise<void> {
-    let done!: () => void;
-    const accepted = new Promise<void>((resolve) => (done = resolve));
-    return this.#broker.put([entry], done) ? Promise.resolve() : accepted;
+    const broker = this.#broker;
+    if (broker.put1(entry)) {
+      // A loop of awaited puts only yields to microtasks: every so often let
+      // the event loop turn, so that consumers' requests for more get in and
+      // workers run while the queue fills.
+      if (++this.#sinceYield < YIELD_EVERY || !broker.remote) return RESOLVED;
+      this.#sinceYield = 0;
+      return new Promise<void>((resolve) => soon(resolve));
+    }
+    return new Promise<void>((resolve) => broker.wait(entry, resolve));
+  }
+
+  poll(): Entry | undefined {
+    return this.#readers.length === 0 ? this.#broker.take() : undefined;
   }
 
   get(options: WaitOptions): Promise<Entry> {
-    if (this.#readers.length === 0) {
-      const entry = this.#broker.take();
-      if (entry) return Promise.resolve(entry);
-    }
+    const entry = this.poll();
+    if (entry) return Promise.resolve(entry);
     return cutShort<Entry>(
       ({ resolve, reject }) => {
         const reader: Reader = { resolve, reject };

@@ -7,6 +7,7 @@ import {
   cloneError,
   decode,
   encode,
+  findUncloneable,
   onRevive,
   WIRE,
   type WireDescriptor,
@@ -170,14 +171,14 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>> {
    * console.log(buffer.byteLength); // 0: it was moved
    * ```
    */
-  put(item: T | Msg<T>, options: PutOptions = {}): Promise<void> {
+  put(item: T | Msg<T>, options?: PutOptions): Promise<void> {
     let kind: string, data: unknown, order: number;
     if (item instanceof Msg) {
       ({ kind, data, order } = item);
     } else {
-      kind = options.kind ?? "";
+      kind = options?.kind ?? "";
       data = item;
-      order = options.order ?? 0;
+      order = options?.order ?? 0;
     }
     if (kind === END) {
       return Promise.reject(
@@ -186,7 +187,7 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>> {
         ),
       );
     }
-    return this.#put(kind, data, order, options.transfer);
+    return this.#put(kind, data, order, options?.transfer);
   }
 
   #put(
@@ -196,18 +197,25 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>> {
     transfer: Transferable[] | undefined,
   ): Promise<void> {
     let wired = false;
-    let x = transfer && transfer.length > 0 ? [...transfer] : undefined;
+    let x = transfer && transfer.length > 0 ? transfer : undefined;
     if (typeof data === "object" && data !== null) {
+      // Found now, in the put that holds it, not when a batch is sent later.
+      if (findUncloneable(data) !== undefined) {
+        return Promise.reject(
+          cloneError(`put into queue "${this.name}"`, data, "not cloneable"),
+        );
+      }
       const ports: Transferable[] = [];
       ({ value: data, wired } = encode(data, ports));
       if (ports.length > 0) x = [...(x ?? []), ...ports];
-      if (this.#transport instanceof LocalTransport) {
-        // The owner keeps a snapshot, as any other thread would get: this
-        // also finds an uncloneable value now, in the put that holds it.
+      if (
+        transfer && transfer.length > 0 &&
+        this.#transport instanceof LocalTransport
+      ) {
+        // Move now, so that the sender's buffers are detached at put here
+        // as in any other thread; a move copies nothing.
         try {
-          ({ d: data, x } = structuredClone({ d: data, x }, {
-            transfer: x ?? [],
-          }));
+          ({ d: data, x } = structuredClone({ d: data, x }, { transfer: x }));
         } catch (error) {
           return Promise.reject(
             cloneError(`put into queue "${this.name}"`, data, error),
@@ -247,7 +255,12 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>> {
    * console.log(msg.data); // "hello"
    * ```
    */
-  get(options: GetOptions = {}): Promise<Msg<T>> {
+  get(options?: GetOptions): Promise<Msg<T>> {
+    if (options === undefined) {
+      const entry = this.#transport.poll();
+      if (entry) return Promise.resolve(toMsg<T>(entry));
+      return this.#transport.get({}).then(toMsg<T>);
+    }
     if (options.timeout !== undefined) {
       checkNumber("get() with this timeout", options.timeout, 0);
     }

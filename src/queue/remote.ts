@@ -34,6 +34,7 @@ const TARGET_MS = 2;
 const FLUSH_AT = 256;
 
 const open = new Set<RemoteTransport>();
+const RESOLVED = Promise.resolve();
 
 /** Every client transport of this thread, for the end of a task. */
 export function clientTransports(): Iterable<RemoteTransport> {
@@ -50,7 +51,8 @@ export class RemoteTransport implements Transport {
   #refd = true;
 
   #outbox: Entry[] = [];
-  #outWaiters: Waiter<void>[] = [];
+  #outWaiters: Waiter<void>[] = []; // bounded queues only
+  #lost: Error | undefined; // an unbounded put that failed after it resolved
   #flushing = false;
   #accepting = new Deque<Waiter<void>>();
 
@@ -90,27 +92,41 @@ export class RemoteTransport implements Transport {
 
   put(entry: Entry): Promise<void> {
     if (this.#closed) return Promise.reject(this.#closed);
-    return new Promise<void>((resolve, reject) => {
-      this.#outbox.push(entry);
-      this.#outWaiters.push({ resolve, reject });
-      if (this.#outbox.length >= FLUSH_AT) this.#flush();
-      else if (!this.#flushing) {
-        this.#flushing = true;
-        soon(() => this.#flush());
-      }
-    });
+    this.#outbox.push(entry);
+    let accepted = RESOLVED;
+    if (this.maxsize !== Infinity) {
+      accepted = new Promise<void>((resolve, reject) =>
+        this.#outWaiters.push({ resolve, reject })
+      );
+    }
+    // A transfer goes at once: the sender's buffers are detached when put resolves.
+    if (this.#outbox.length >= FLUSH_AT || entry.x) this.#flush();
+    else if (!this.#flushing) {
+      this.#flushing = true;
+      soon(() => this.#flush());
+    }
+    return accepted;
+  }
+
+  poll(): Entry | undefined {
+    if (this.#closed || this.#readers.length > 0 || this.#inbox.length === 0) {
+      return undefined;
+    }
+    const now = performance.now();
+    if (this.#lastReturn >= 0) this.#learn(now - this.#lastReturn);
+    const entry = this.#inbox.shift()!;
+    this.#returned++;
+    this.#lastReturn = now;
+    this.#topUp();
+    return entry;
   }
 
   get(options: WaitOptions): Promise<Entry> {
     if (this.#closed) return Promise.reject(this.#closed);
-    const now = performance.now();
-    if (this.#lastReturn >= 0) this.#learn(now - this.#lastReturn);
-    if (this.#readers.length === 0 && this.#inbox.length > 0) {
-      const entry = this.#inbox.shift()!;
-      this.#returned++;
-      this.#lastReturn = now;
-      this.#topUp();
-      return Promise.resolve(entry);
+    const entry = this.poll();
+    if (entry) return Promise.resolve(entry);
+    if (this.#lastReturn >= 0) {
+      this.#learn(performance.now() - this.#lastReturn);
     }
     this.#lastReturn = -1;
     return cutShort<Entry>(
@@ -139,6 +155,11 @@ export class RemoteTransport implements Transport {
 
   settle(): Promise<void> {
     this.#flush();
+    if (this.#lost) {
+      const lost = this.#lost;
+      this.#lost = undefined;
+      return Promise.reject(lost);
+    }
     if (this.#closed) return Promise.resolve();
     const id = this.#nextSync++;
     return new Promise<void>((resolve) => {
@@ -228,32 +249,45 @@ export class RemoteTransport implements Transport {
     this.#outbox = [];
     this.#outWaiters = [];
     const bounded = this.maxsize !== Infinity;
-    const sent = (waiter: Waiter<void>) => {
-      if (bounded) this.#accepting.push(waiter);
-      else waiter.resolve();
-    };
     try {
       const transfer: Transferable[] = [];
       this.#post(
         { t: "put", b: pack(entries, transfer), s: bounded },
         transfer,
       );
-      for (const waiter of waiters) sent(waiter);
-    } catch {
-      // Some value cannot be cloned: send one by one, so only its put fails.
-      for (let i = 0; i < entries.length; i++) {
-        try {
-          const transfer: Transferable[] = [];
-          this.#post(
-            { t: "put", b: pack([entries[i]], transfer), s: bounded },
-            transfer,
-          );
-          sent(waiters[i]);
-        } catch (error) {
-          waiters[i].reject(
-            cloneError(`put into queue "${this.name}"`, entries[i].d, error),
-          );
-        }
+    } catch (error) {
+      // A value the check above could not see through (a host object): the
+      // batch cannot go as one, so each entry goes alone, and the ones that
+      // cannot be cloned are reported without losing the others.
+      this.#sendOneByOne(entries, waiters, error);
+      return;
+    }
+    for (const waiter of waiters) this.#accepting.push(waiter);
+    this.#refresh();
+  }
+
+  #sendOneByOne(
+    entries: Entry[],
+    waiters: Waiter<void>[],
+    first: unknown,
+  ): void {
+    const bounded = waiters.length > 0;
+    for (let i = 0; i < entries.length; i++) {
+      try {
+        const transfer: Transferable[] = [];
+        this.#post(
+          { t: "put", b: pack([entries[i]], transfer), s: bounded },
+          transfer,
+        );
+        if (bounded) this.#accepting.push(waiters[i]);
+      } catch (error) {
+        const failure = cloneError(
+          `put into queue "${this.name}"`,
+          entries[i].d,
+          error ?? first,
+        );
+        if (bounded) waiters[i].reject(failure);
+        else this.#lost = failure;
       }
     }
     this.#refresh();

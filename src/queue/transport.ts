@@ -27,6 +27,8 @@ export interface Transport {
    * it is accepted (for a bounded queue: once there was room).
    */
   put(entry: Entry): Promise<void>;
+  /** Takes the next entry if one is here now, without waiting (the fast path of `get`). */
+  poll(): Entry | undefined;
   /**
    * Takes the next entry; the entry taken before it by this thread counts as
    * finished from now on.

@@ -22,12 +22,17 @@ test("put() wraps plain values in a Msg; get() returns them in order", async () 
   assert.equal(q.size, 0);
 });
 
-test("put() snapshots the item: later changes by the producer do not leak", async () => {
+test("an item put in one thread is a copy in another: changes after put() do not reach a worker", async () => {
   const q = new Queue<{ n: number }>();
   const item = { n: 1 };
+  const reader = run(
+    async (q: Queue<{ n: number }>) => (await q.get()).data.n,
+    q,
+  );
   await q.put(item);
+  await reader;
   item.n = 2;
-  assert.equal((await q.get()).data.n, 1);
+  assert.equal(await reader, 1);
 });
 
 test("the end kind is reserved: put() refuses it", async () => {

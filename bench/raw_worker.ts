@@ -1,0 +1,27 @@
+// The baseline: a bare worker on the same runtime adapter, no workq protocol.
+// It answers each message the way the workq tasks of the benchmark do.
+import { runtime } from "../src/runtime/mod.ts";
+
+const { parent } = runtime.workerScope();
+parent.listen((data) => {
+  const message = data as {
+    t: string;
+    v?: unknown;
+    b?: ArrayBuffer;
+    batch?: number[];
+  };
+  switch (message.t) {
+    case "one": // one item per message: x -> x + 1
+      parent.post({ t: "one", v: (message.v as number) + 1 });
+      break;
+    case "batch": // many items per message
+      parent.post({ t: "batch", batch: message.batch!.map((x) => x + 1) });
+      break;
+    case "move": // a buffer, moved back
+      parent.post({ t: "move", b: message.b }, [message.b!]);
+      break;
+    case "copy": // a buffer, copied back
+      parent.post({ t: "copy", b: message.b });
+      break;
+  }
+});
