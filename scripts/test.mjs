@@ -122,7 +122,43 @@ const suites = [
   ]],
 ].filter(([label]) => wanted(label));
 
+// Static checks, one test each: what JSR and our style require.
+function staticChecks() {
+  const checks = [
+    ["deno fmt --check", ["fmt", "--check"]],
+    ["deno lint", ["lint"]],
+    ["deno check", ["check", "mod.ts", "examples/", "bench/"]],
+    ["deno doc --lint", ["doc", "--lint", "mod.ts"]],
+    ["deno publish --dry-run", ["publish", "--dry-run", "--allow-dirty"]],
+  ];
+  console.log("\n=== static checks");
+  let passed = 0;
+  let failed = 0;
+  for (const [name, args] of checks) {
+    try {
+      execFileSync(bin.deno, args, {
+        cwd: root,
+        stdio: "pipe",
+        env: { ...process.env, NO_COLOR: "1" },
+      });
+      console.log(`ok   ${name}`);
+      passed++;
+    } catch (error) {
+      console.log(`FAIL ${name}\n${error.stdout}${error.stderr}`);
+      failed++;
+    }
+  }
+  return {
+    label: "static checks",
+    code: failed ? 1 : 0,
+    signal: null,
+    passed,
+    failed,
+  };
+}
+
 const results = [];
+if (wanted("static")) results.push(staticChecks());
 for (const [label, kind, command, args] of suites) {
   results.push(await runSuite(label, kind, command, args));
 }
