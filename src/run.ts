@@ -39,6 +39,7 @@ export class WorkerHandle<R = unknown> implements PromiseLike<R> {
   #port: WorkerPort | undefined;
   #settle: ((ok: boolean, value: unknown) => void) | undefined;
   #lifelines: (() => void)[] = [];
+  #gone: Promise<void> = Promise.resolve();
 
   /** @internal Use `run`. */
   constructor(name: string) {
@@ -67,7 +68,7 @@ export class WorkerHandle<R = unknown> implements PromiseLike<R> {
       false,
       new WorkerError(this.name, "terminated", "was terminated"),
     );
-    return Promise.resolve();
+    return this.#gone;
   }
 
   /** Waits for the task's result, like `result.then`. */
@@ -166,7 +167,7 @@ export class WorkerHandle<R = unknown> implements PromiseLike<R> {
     const settle = this.#settle;
     if (!settle) return;
     this.#settle = undefined;
-    void this.#port?.terminate();
+    if (this.#port) this.#gone = this.#port.terminate().catch(() => {});
     this.#port = undefined;
     // Items the worker held go back to their queues (no-op after a clean end).
     for (const lifeline of this.#lifelines) lifeline();
