@@ -14,6 +14,7 @@ const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
 const entry = new URL(`./worker/entry${ext}`, import.meta.url);
 
 let spawned = 0;
+const RETIRE_GRACE_MS = 1000;
 
 /**
  * A running worker: its name, whether it is alive, a way to stop it, and the
@@ -127,10 +128,14 @@ export class WorkerHandle<R = unknown> implements PromiseLike<R> {
   #receive(message: WorkerMessage): void {
     switch (message.t) {
       case "done":
-        this.#end(true, message.wired ? decode(message.value) : message.value);
+        this.#end(
+          true,
+          message.wired ? decode(message.value) : message.value,
+          true,
+        );
         break;
       case "error":
-        this.#end(false, dataToError(message.error, this.name));
+        this.#end(false, dataToError(message.error, this.name), true);
         break;
       case "fatal": {
         const cause = dataToError(message.error, this.name);
@@ -162,12 +167,18 @@ export class WorkerHandle<R = unknown> implements PromiseLike<R> {
   }
 
   // Settles once; always lets the thread go, so that no worker outlives its
-  // task (a Deno worker would otherwise keep the process alive forever).
-  #end(ok: boolean, value: unknown): void {
+  // task (a Deno worker would otherwise keep the process alive forever). A
+  // worker that reported its end is let go gently, so that its last console
+  // output is not cut off.
+  #end(ok: boolean, value: unknown, reported = false): void {
     const settle = this.#settle;
     if (!settle) return;
     this.#settle = undefined;
-    if (this.#port) this.#gone = this.#port.terminate().catch(() => {});
+    const port = this.#port;
+    if (port) {
+      this.#gone = (reported ? port.retire(RETIRE_GRACE_MS) : port.terminate())
+        .catch(() => {});
+    }
     this.#port = undefined;
     // Items the worker held go back to their queues (no-op after a clean end).
     for (const lifeline of this.#lifelines) lifeline();

@@ -16,10 +16,9 @@ export class Deque<T> {
 
   #grow(): void {
     const old = this.#items;
-    const items = new Array<T | undefined>(old.length * 2);
-    for (let i = 0; i < this.#length; i++) {
-      items[i] = old[(this.#head + i) & (old.length - 1)];
-    }
+    // Only called when full: the ring is old[head..] then old[..head].
+    const items = old.slice(this.#head).concat(old.slice(0, this.#head));
+    items.length = old.length * 2;
     this.#items = items;
     this.#head = 0;
   }

@@ -22,7 +22,7 @@ import type { Queue } from "./queue.ts";
  */
 export function iterMsg<T>(
   q: Queue<T>,
-): AsyncGenerator<Msg<T>, void, undefined> {
+): AsyncIterableIterator<Msg<T>> {
   return q[Symbol.asyncIterator]();
 }
 

@@ -306,12 +306,30 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>> {
    * console.log(seen); // [1, 2]
    * ```
    */
-  async *[Symbol.asyncIterator](): AsyncGenerator<Msg<T>, void, undefined> {
-    for (;;) {
-      const msg = await this.get();
-      if (msg.kind === END) return;
-      yield msg;
-    }
+  [Symbol.asyncIterator](): AsyncIterableIterator<Msg<T>> {
+    // A plain iterator, not an async generator: one promise per message.
+    const transport = this.#transport;
+    let ended = false;
+    const finish = (): IteratorResult<Msg<T>> => {
+      ended = true;
+      return { done: true, value: undefined };
+    };
+    const step = (entry: Entry): IteratorResult<Msg<T>> =>
+      entry.k === END ? finish() : { done: false, value: toMsg<T>(entry) };
+    return {
+      next(): Promise<IteratorResult<Msg<T>>> {
+        if (ended) return Promise.resolve({ done: true, value: undefined });
+        const entry = transport.poll();
+        if (entry) return Promise.resolve(step(entry));
+        return transport.get({}).then(step);
+      },
+      return(): Promise<IteratorResult<Msg<T>>> {
+        return Promise.resolve(finish());
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
   }
 
   /** @internal Swaps this queue for a descriptor another thread revives. */

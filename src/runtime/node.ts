@@ -22,7 +22,11 @@ function spawn(url: URL, name: string, events: WorkerEvents): WorkerPort {
       new Error("a message from the worker could not be deserialized"),
     );
   });
-  worker.on("exit", (code) => events.exit(code));
+  let exited = false;
+  worker.on("exit", (code) => {
+    exited = true;
+    events.exit(code);
+  });
   return {
     post: (message, transfer) => worker.postMessage(message, transfer as never),
     listen: (handler) => {
@@ -30,6 +34,19 @@ function spawn(url: URL, name: string, events: WorkerEvents): WorkerPort {
     },
     terminate: async () => {
       await worker.terminate();
+    },
+    retire: (graceMs) => {
+      if (exited) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(
+          () => worker.terminate().then(() => resolve(), () => resolve()),
+          graceMs,
+        );
+        worker.once("exit", () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
     },
   };
 }
@@ -50,6 +67,11 @@ function workerScope(): WorkerScope {
     onUncaught(handler) {
       process.on("uncaughtException", handler);
       process.on("unhandledRejection", handler);
+    },
+    // Closing the parent port lets the event loop empty, so the thread exits
+    // by itself and its console output is flushed first.
+    done() {
+      port.close();
     },
     onSelfExit(handler) {
       // Node reports a worker's own exit through the parent's "exit" event.

@@ -24,6 +24,12 @@ export interface WorkerEvents {
 export interface WorkerPort extends Endpoint {
   /** Stops the thread; resolves once the runtime has let it go. */
   terminate(): Promise<void>;
+  /**
+   * Lets a worker whose task is over end: where its output is still on the
+   * way to the parent (Node pipes a worker's console asynchronously), it is
+   * given `graceMs` to exit by itself before it is terminated.
+   */
+  retire(graceMs: number): Promise<void>;
 }
 
 /** The worker side: how a worker talks to its parent and reports trouble. */
@@ -36,6 +42,8 @@ export interface WorkerScope {
    * `process.exit()`, `Deno.exit()`), which some runtimes never report.
    */
   onSelfExit(handler: (code: number) => void): void;
+  /** The task is over and reported: let the thread end by itself if it can. */
+  done(): void;
 }
 
 /** A runtime family: Web Workers (Deno, Bun) or `node:worker_threads`. */

@@ -38,6 +38,11 @@ function spawn(url: URL, name: string, events: WorkerEvents): WorkerPort {
       worker.terminate();
       return Promise.resolve();
     },
+    // A Web Worker's console writes straight to the process: nothing to wait for.
+    retire: () => {
+      worker.terminate();
+      return Promise.resolve();
+    },
   };
 }
 
@@ -61,6 +66,7 @@ function workerScope(): WorkerScope {
         handler(event.reason);
       });
     },
+    done() {},
     onSelfExit(handler) {
       // A Deno worker that closes or exits itself ends silently: say so first.
       const close = self.close?.bind(self);

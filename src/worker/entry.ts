@@ -89,6 +89,7 @@ async function start(message: StartMessage): Promise<void> {
     }
     post({ t: "error", error: errorToData(error) });
   }
+  scope.done();
 }
 
 scope.parent.listen((data) => {
