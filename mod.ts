@@ -31,6 +31,7 @@ import { runtime } from "./src/runtime/mod.ts";
 
 export { END, Msg, type MsgInit } from "./src/msg.ts";
 export {
+  type DeadLetter,
   type GetOptions,
   type PutOptions,
   Queue,
@@ -40,9 +41,11 @@ export { iterMsg, iterSortq } from "./src/queue/iter.ts";
 export { endq, endqAndWait } from "./src/endq.ts";
 export { run, WorkerHandle } from "./src/run.ts";
 export {
+  type ResourceLimits,
   type Task,
   task,
   type TaskFunction,
+  type TaskOptions,
   type TaskRef,
 } from "./src/task.ts";
 export { transfer } from "./src/transfer.ts";

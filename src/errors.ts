@@ -4,7 +4,14 @@
  */
 
 /** Why a worker ended before its task did. */
-export type WorkerFailure = "exit" | "crash" | "terminated" | "spawn";
+export type WorkerFailure =
+  | "exit"
+  | "crash"
+  | "terminated"
+  | "spawn"
+  | "timeout"
+  | "aborted"
+  | "memory";
 
 /**
  * A worker ended without finishing its task: it exited, crashed outside the

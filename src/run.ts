@@ -4,9 +4,21 @@
  */
 import { dataToError, WorkerError } from "./errors.ts";
 import { runtime, type WorkerPort } from "./runtime/mod.ts";
-import { specName, type Task, type TaskFunction, toSpec } from "./task.ts";
+import {
+  specName,
+  type Task,
+  type TaskFunction,
+  type TaskOptions,
+  toSpec,
+} from "./task.ts";
 import { takeTransfer } from "./transfer.ts";
-import { cloneError, decode, encode, findUncloneable } from "./wire.ts";
+import {
+  cloneError,
+  decode,
+  encode,
+  findUncloneable,
+  type Lifeline,
+} from "./wire.ts";
 import type { StartMessage, WorkerMessage } from "./worker/protocol.ts";
 
 // The emitted JavaScript keeps the layout and swaps the extension.
@@ -39,7 +51,7 @@ export class WorkerHandle<R = unknown> implements PromiseLike<R> {
   readonly result: Promise<R>;
   #port: WorkerPort | undefined;
   #settle: ((ok: boolean, value: unknown) => void) | undefined;
-  #lifelines: (() => void)[] = [];
+  #lifelines: Lifeline[] = [];
   #gone: Promise<void> = Promise.resolve();
 
   /** @internal Use `run`. */
@@ -84,18 +96,29 @@ export class WorkerHandle<R = unknown> implements PromiseLike<R> {
   start(
     message: StartMessage,
     transfer: Transferable[],
-    lifelines: (() => void)[],
+    lifelines: Lifeline[],
+    options: TaskOptions,
   ): void {
     this.#lifelines = lifelines;
     let port: WorkerPort;
     try {
       port = runtime.spawn(entry, this.name, {
-        error: (error) =>
+        error: (error, memory) =>
           this.#end(
             false,
-            new WorkerError(this.name, "crash", `crashed: ${describe(error)}`, {
-              cause: error,
-            }),
+            memory
+              ? new WorkerError(
+                this.name,
+                "memory",
+                `ran out of memory: ${describe(error)}`,
+                { cause: error },
+              )
+              : new WorkerError(
+                this.name,
+                "crash",
+                `crashed: ${describe(error)}`,
+                { cause: error },
+              ),
           ),
         exit: (code) =>
           this.#end(
@@ -107,7 +130,7 @@ export class WorkerHandle<R = unknown> implements PromiseLike<R> {
               { exitCode: code },
             ),
           ),
-      });
+      }, options.resourceLimits);
     } catch (error) {
       this.#end(
         false,
@@ -123,6 +146,39 @@ export class WorkerHandle<R = unknown> implements PromiseLike<R> {
     this.#port = port;
     port.listen((data) => this.#receive(data as WorkerMessage));
     port.post(message, transfer);
+    this.#bound(options);
+  }
+
+  // A timeout or a signal stops the worker; what it held goes back.
+  #bound({ timeout, signal }: TaskOptions): void {
+    if (timeout !== undefined && timeout !== Infinity) {
+      const timer = setTimeout(() => {
+        this.#end(
+          false,
+          new WorkerError(
+            this.name,
+            "timeout",
+            `ran longer than its timeout of ${timeout} ms`,
+          ),
+        );
+      }, timeout);
+      void this.result.catch(() => {}).finally(() => clearTimeout(timer));
+    }
+    if (signal) {
+      const abort = () => {
+        this.#end(
+          false,
+          new WorkerError(this.name, "aborted", "was aborted", {
+            cause: signal.reason,
+          }),
+        );
+      };
+      if (signal.aborted) return abort();
+      signal.addEventListener("abort", abort, { once: true });
+      void this.result.catch(() => {}).finally(() =>
+        signal.removeEventListener("abort", abort)
+      );
+    }
   }
 
   #receive(message: WorkerMessage): void {
@@ -181,7 +237,9 @@ export class WorkerHandle<R = unknown> implements PromiseLike<R> {
     }
     this.#port = undefined;
     // Items the worker held go back to their queues (no-op after a clean end).
-    for (const lifeline of this.#lifelines) lifeline();
+    for (const lifeline of this.#lifelines) {
+      lifeline(ok ? new Error(`${this.name} ended`) : value as Error);
+    }
     settle(ok, value);
   }
 }
@@ -219,10 +277,10 @@ export function run<F extends TaskFunction>(
   fn: Task<F>,
   ...args: Parameters<F>
 ): WorkerHandle<Awaited<ReturnType<F>>> {
-  const spec = toSpec(fn);
-  const name = `${specName(spec)}-${++spawned}`;
+  const { spec, options } = toSpec(fn);
+  const name = `${specName(spec, options)}-${++spawned}`;
   const transfer: Transferable[] = [];
-  const lifelines: (() => void)[] = [];
+  const lifelines: Lifeline[] = [];
   const list = args.map((arg) => {
     for (const item of takeTransfer(arg)) transfer.push(item);
     return arg;
@@ -237,7 +295,7 @@ export function run<F extends TaskFunction>(
   };
   const handle = new WorkerHandle<Awaited<ReturnType<F>>>(name);
   try {
-    handle.start(message, transfer, lifelines);
+    handle.start(message, transfer, lifelines, options);
   } catch (error) {
     void handle.terminate();
     const at = Math.max(

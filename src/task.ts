@@ -1,39 +1,102 @@
 /**
  * How a task is named: an export of a module (the form for real code), or a
- * self-contained function sent as source (a convenience).
+ * self-contained function sent as source (a convenience), with the options
+ * that bound its run.
  * @module
  */
+import * as v from "./validate.ts";
 
 /** Any function a worker can run: what a task's signature is checked against. */
 // deno-lint-ignore no-explicit-any
 export type TaskFunction = (...args: any[]) => unknown;
 
+/** Memory limits of a worker's heap, in MiB (honoured on Node; see the README). */
+export interface ResourceLimits {
+  /** The old generation's limit. */
+  maxOldGenerationSizeMb?: number;
+  /** The young generation's limit. */
+  maxYoungGenerationSizeMb?: number;
+  /** The stack's size. */
+  stackSizeMb?: number;
+}
+
+/** Options of a task, given to {@linkcode task}. */
+export interface TaskOptions {
+  /** The workers' name, before their number. @default the function's name */
+  name?: string;
+  /**
+   * Milliseconds the task may run; past that its worker is stopped and the
+   * run rejects with a `WorkerError` whose reason is `"timeout"`.
+   */
+  timeout?: number;
+  /** Stops the worker when aborted; the run rejects with reason `"aborted"`. */
+  signal?: AbortSignal;
+  /**
+   * Heap limits. Node stops a worker that reaches them and workq reports
+   * reason `"memory"`; Deno and Bun do not honour them, so workq does not
+   * pass them there.
+   */
+  resourceLimits?: ResourceLimits;
+}
+
 /**
- * A task given as the export of a module. The type parameter carries the
- * export's signature, so that `run` checks arguments and result.
+ * A task for `run`: a module export or a function, with options. The type
+ * parameter carries the function's signature, so that `run` checks the
+ * arguments and the result.
  */
 export interface TaskRef<F extends TaskFunction = TaskFunction> {
-  /** The module's absolute URL. */
-  readonly module: string;
-  /** The name of the exported function. */
-  readonly export: string;
-  /** @internal Carries `F` for type checking only; never set. */
-  readonly signature?: F;
+  /** The module's absolute URL (module form). */
+  readonly module?: string;
+  /** The name of the exported function (module form). */
+  readonly export?: string;
+  /** The function, sent as source (function form). */
+  readonly fn?: F;
+  /** How the run is bounded. */
+  readonly options: TaskOptions;
 }
 
 /** What `run` accepts as a task. */
 export type Task<F extends TaskFunction = TaskFunction> = F | TaskRef<F>;
 
+function checkOptions(
+  what: string,
+  options: TaskOptions | undefined,
+): TaskOptions {
+  const given = v.options(what, "options", options);
+  v.string(what, "options.name", given.name, "");
+  v.number(what, "options.timeout", given.timeout, 0, { min: 0 });
+  v.signal(what, "options.signal", given.signal);
+  const limits = v.options(
+    what,
+    "options.resourceLimits",
+    given.resourceLimits,
+  );
+  for (
+    const key of [
+      "maxOldGenerationSizeMb",
+      "maxYoungGenerationSizeMb",
+      "stackSizeMb",
+    ] as const
+  ) {
+    v.number(what, `options.resourceLimits.${key}`, limits[key], 0, { min: 0 });
+  }
+  return { ...given };
+}
+
 /**
- * Names a task by its module and export — the form for real code: the
- * module is imported in the worker, so its imports and module-level state
- * work. With `typeof import(...)` as the type argument, `run` checks the
- * arguments and the result against the export's signature.
+ * Names a task — the form for real code is a module export: the module is
+ * imported in the worker, so its imports and module-level state work. With
+ * `typeof import(...)` as the type argument, `run` checks the arguments and
+ * the result against the export's signature. A function can be given too
+ * (`task(fn, options)`), to give it options.
  *
  * @param module The module's absolute URL, e.g. `new URL("./tasks.ts", import.meta.url)`.
  * @param name The name of the exported function.
+ * @param options A name for its workers, a timeout, a signal, memory limits.
  * @returns A reference to give to `run`.
- * @throws {TypeError} When `module` is not an absolute URL or `name` not a non-empty string.
+ * @throws {TypeError} When `module` is not an absolute URL, `name` not a
+ * non-empty string, or an option has the wrong type.
+ * @throws {RangeError} When a number option is negative.
  * @example
  * ```ts ignore
  * import { run, task } from "@workq/workq";
@@ -48,25 +111,60 @@ export function task<
 >(
   module: URL | string,
   name: K,
-): TaskRef<M[K] extends TaskFunction ? M[K] : never> {
+  options?: TaskOptions,
+): TaskRef<M[K] extends TaskFunction ? M[K] : never>;
+/**
+ * Gives a function task options.
+ *
+ * @param fn The function, sent as source.
+ * @param options A name for its workers, a timeout, a signal, memory limits.
+ * @returns A reference to give to `run`.
+ * @throws {TypeError} When an option has the wrong type.
+ * @throws {RangeError} When a number option is negative.
+ * @example
+ * ```ts
+ * import { run, task } from "@workq/workq";
+ * const slow = task(() => new Promise(() => {}), { timeout: 50 });
+ * await run(slow).result.catch((e) => console.log(e.reason)); // "timeout"
+ * ```
+ */
+export function task<F extends TaskFunction>(
+  fn: F,
+  options?: TaskOptions,
+): TaskRef<F>;
+export function task(
+  module: URL | string | TaskFunction,
+  name?: string | TaskOptions,
+  options?: TaskOptions,
+): TaskRef {
+  if (typeof module === "function") {
+    return {
+      fn: module,
+      options: checkOptions("name a task", name as TaskOptions | undefined),
+    };
+  }
   let href: string;
   try {
     href = new URL(module).href;
   } catch {
     throw new TypeError(
       `Cannot name a task: module must be an absolute URL such as new URL("./tasks.ts", import.meta.url), received ${
-        String(module)
+        v.show(module)
       }`,
     );
   }
   if (typeof name !== "string" || name === "") {
     throw new TypeError(
       `Cannot name a task: name must be a non-empty string, received ${
-        String(name)
+        v.show(name)
       }`,
     );
   }
-  return { module: href, export: name };
+  return {
+    module: href,
+    export: name,
+    options: checkOptions("name a task", options),
+  };
 }
 
 /** A task as it travels to the worker. */
@@ -74,34 +172,45 @@ export type TaskSpec =
   | { kind: "module"; module: string; export: string }
   | { kind: "source"; source: string; name: string };
 
-/** Turns what `run` was given into what the worker can load. */
-export function toSpec(given: unknown): TaskSpec {
-  if (typeof given === "function") {
-    const source = Function.prototype.toString.call(given);
-    if (source.endsWith("{ [native code] }")) {
-      throw new TypeError(
-        `Cannot run task: ${
-          given.name || "this function"
-        } is native; give a function of your own`,
-      );
-    }
-    return { kind: "source", source, name: given.name || "task" };
+function fromFunction(fn: TaskFunction): TaskSpec {
+  const source = Function.prototype.toString.call(fn);
+  if (source.endsWith("{ [native code] }")) {
+    throw new TypeError(
+      `Cannot run task: ${
+        fn.name || "this function"
+      } is native; give a function of your own`,
+    );
   }
-  if (
-    given && typeof given === "object" &&
-    typeof (given as TaskRef).module === "string"
-  ) {
-    const ref = given as TaskRef;
-    return { kind: "module", module: ref.module, export: ref.export };
+  return { kind: "source", source, name: fn.name || "task" };
+}
+
+/** Turns what `run` was given into what the worker can load, and its options. */
+export function toSpec(
+  given: unknown,
+): { spec: TaskSpec; options: TaskOptions } {
+  if (typeof given === "function") {
+    return { spec: fromFunction(given as TaskFunction), options: {} };
+  }
+  const ref = given as TaskRef | null;
+  if (ref && typeof ref === "object" && typeof ref.options === "object") {
+    if (typeof ref.fn === "function") {
+      return { spec: fromFunction(ref.fn), options: ref.options };
+    }
+    if (typeof ref.module === "string" && typeof ref.export === "string") {
+      return {
+        spec: { kind: "module", module: ref.module, export: ref.export },
+        options: ref.options,
+      };
+    }
   }
   throw new TypeError(
     `Cannot run task: expected a function or task(url, name), received ${
-      given === null ? "null" : typeof given
+      v.show(given)
     }`,
   );
 }
 
 /** The name a task's workers are called by. */
-export function specName(spec: TaskSpec): string {
-  return spec.kind === "module" ? spec.export : spec.name;
+export function specName(spec: TaskSpec, options: TaskOptions): string {
+  return options.name || (spec.kind === "module" ? spec.export : spec.name);
 }

@@ -5,13 +5,16 @@
  * @module
  */
 
+/** What to call when the thread an object was handed to dies, with how it died. */
+export type Lifeline = (error: Error) => void;
+
 /** Implemented by objects that travel as a descriptor (a queue handle). */
 export interface Wired {
   /**
    * Returns a cloneable descriptor; pushes any ports to move into
    * `transfer`, and into `lifelines` what to call if the receiving thread dies.
    */
-  [WIRE](transfer: Transferable[], lifelines: (() => void)[]): WireDescriptor;
+  [WIRE](transfer: Transferable[], lifelines: Lifeline[]): WireDescriptor;
 }
 
 /** The method name of {@linkcode Wired}. */
@@ -111,7 +114,7 @@ function mapValue(
 export function encode(
   value: unknown,
   transfer: Transferable[],
-  lifelines: (() => void)[] = [],
+  lifelines: Lifeline[] = [],
 ): { value: unknown; wired: boolean } {
   if (
     typeof value !== "object" || value === null || !hasWired(value, new Set())

@@ -4,9 +4,13 @@
  *
  * Rules that later features rely on:
  * - A consumer receives at most its credit; what it receives is held until
- *   it acknowledges it (finished) or gives it back (release). A consumer
- *   that dies has everything it held put back at the front, in order, with
- *   `attempt` raised, so it reaches another consumer.
+ *   it acknowledges it (finished) or gives it back (release).
+ * - A consumer that dies gives back what it held (see `progress.ts` for how
+ *   the owner knows how far it got): finished and committed items are done;
+ *   finished items whose outputs may be lost, and the item in progress, go
+ *   back to the front with `attempt` raised; unread items go back as they
+ *   were. The item in progress gets a strike: at `maxAttempts` strikes it
+ *   is set aside as a dead letter instead, and the queue goes on.
  * - An end marker at the head is handed out only when no data item is held
  *   anywhere: a marker is never delivered while items before it could still
  *   come back, so no item is stranded behind it.
@@ -16,6 +20,7 @@ import { END } from "../msg.ts";
 import { soon } from "../schedule.ts";
 import { Deque } from "./deque.ts";
 import type { Entry } from "./protocol.ts";
+import type { Progress } from "./progress.ts";
 
 /** Something that receives items from the broker. */
 export interface Consumer {
@@ -23,6 +28,8 @@ export interface Consumer {
   credit: number;
   /** Items sent and not finished, oldest first; `undefined` when not tracked. */
   readonly held: Deque<Entry> | undefined;
+  /** How many items it has acknowledged in all (the index of `held`'s first). */
+  acked: number;
   /** Hands it a batch (never empty, never more than its credit). */
   deliver(entries: Entry[]): void;
 }
@@ -32,6 +39,15 @@ interface BlockedPut {
   index: number;
   done: (() => void) | undefined;
 }
+
+/** How a consumer died, for redelivery and dead letters. */
+export interface Death {
+  error: Error;
+  progress: Progress | undefined;
+}
+
+/** An item set aside after killing `maxAttempts` workers. */
+export type DeadLetterHandler = (entry: Entry, error: Error) => void;
 
 // A batch this large goes out at once instead of waiting for the next turn.
 const EAGER = 64;
@@ -48,9 +64,19 @@ export class Broker {
   #scheduled = false;
   #remote = 0;
 
-  constructor(name: string, maxsize: number) {
+  readonly maxAttempts: number;
+  readonly #onDead: DeadLetterHandler;
+
+  constructor(
+    name: string,
+    maxsize: number,
+    maxAttempts: number,
+    onDead: DeadLetterHandler,
+  ) {
     this.name = name;
     this.maxsize = maxsize > 0 ? maxsize : Infinity;
+    this.maxAttempts = maxAttempts;
+    this.#onDead = onDead;
   }
 
   /** Items waiting in the queue (not counting those held by consumers). */
@@ -125,6 +151,7 @@ export class Broker {
     let data = 0;
     for (let i = 0; i < n && held.length > 0; i++) {
       if (held.shift()!.k !== END) data++;
+      consumer.acked++;
     }
     this.#held -= data;
     // The last held item finishing may free an end marker.
@@ -132,21 +159,48 @@ export class Broker {
   }
 
   /**
-   * Stops sending to `consumer`; what it still holds goes back to the front
-   * of the queue, with `attempt` raised when `redeliver` (it died).
+   * Stops sending to `consumer`. After a clean release it held only unread
+   * items, which go back as they were; after a `death`, see the module doc.
    */
-  remove(consumer: Consumer, redeliver: boolean): void {
+  remove(consumer: Consumer, death?: Death): void {
     const at = this.#consumers.indexOf(consumer);
     if (at < 0) return;
     this.#consumers.splice(at, 1);
-    if (consumer.held) this.#remote--;
     consumer.credit = 0;
     const held = consumer.held;
-    if (!held || held.length === 0) return;
+    if (!held) return;
+    this.#remote--;
     const back: Entry[] = [];
-    for (let e = held.shift(); e !== undefined; e = held.shift()) {
+    const p = death?.progress;
+    for (
+      let index = consumer.acked, e = held.shift();
+      e !== undefined;
+      index++, e = held.shift()
+    ) {
       if (e.k !== END) this.#held--;
-      back.push(redeliver && e.k !== END ? { ...e, a: e.a + 1 } : e);
+      if (!death || e.k === END) {
+        back.push(e);
+        continue;
+      }
+      // Without progress (no SharedArrayBuffer) the first held item is taken
+      // as the one in progress and the rest as possibly started.
+      const committed = p ? index < p.committed : false;
+      const started = p ? index < p.returned : true;
+      const inProgress = p
+        ? index >= p.finished && index < p.returned
+        : index === consumer.acked;
+      if (committed) continue;
+      if (!started) {
+        back.push(e);
+        continue;
+      }
+      const again: Entry = {
+        ...e,
+        a: e.a + 1,
+        s: (e.s ?? 0) + (inProgress ? 1 : 0),
+      };
+      if (again.s! >= this.maxAttempts) this.#onDead(again, death.error);
+      else back.push(again);
     }
     for (let i = back.length - 1; i >= 0; i--) this.#fifo.unshift(back[i]);
     this.#schedule();

@@ -3,11 +3,12 @@
  * reads from it directly, and serves every other thread over its own port.
  * @module
  */
-import { Broker, type Consumer } from "./broker.ts";
+import { Broker, type Consumer, type DeadLetterHandler } from "./broker.ts";
+import { progressCell } from "./progress.ts";
 import { serve } from "./owner.ts";
 import type { Entry } from "./protocol.ts";
 import { cutShort, type Transport, type WaitOptions } from "./transport.ts";
-import type { WireDescriptor } from "../wire.ts";
+import type { Lifeline, WireDescriptor } from "../wire.ts";
 import { soon } from "../schedule.ts";
 
 const RESOLVED = Promise.resolve();
@@ -25,13 +26,19 @@ export class LocalTransport implements Transport {
   readonly #consumer: Consumer;
   #sinceYield = 0;
 
-  constructor(name: string, maxsize: number) {
-    this.#broker = new Broker(name, maxsize);
+  constructor(
+    name: string,
+    maxsize: number,
+    maxAttempts: number,
+    onDead: DeadLetterHandler,
+  ) {
+    this.#broker = new Broker(name, maxsize, maxAttempts, onDead);
     // Reads in this thread are finished when taken: the thread cannot die
     // without the queue, so nothing needs to come back.
     this.#consumer = {
       credit: 0,
       held: undefined,
+      acked: 0,
       deliver: (entries) => {
         for (const entry of entries) this.#readers.shift()!.resolve(entry);
       },
@@ -89,11 +96,12 @@ export class LocalTransport implements Transport {
     );
   }
 
-  handoff(transfer: Transferable[], lifelines: (() => void)[]): WireDescriptor {
+  handoff(transfer: Transferable[], lifelines: Lifeline[]): WireDescriptor {
     const { port1, port2 } = new MessageChannel();
-    lifelines.push(serve(this.#broker, port1));
+    const cell = progressCell();
+    lifelines.push(serve(this.#broker, port1, cell));
     transfer.push(port2);
-    return queueDescriptor(this.name, this.maxsize, port2);
+    return queueDescriptor(this.name, this.maxsize, port2, cell);
   }
 
   settle(): Promise<void> {
@@ -111,6 +119,8 @@ export interface QueueDescriptor extends WireDescriptor {
   readonly name: string;
   readonly maxsize: number;
   readonly port: MessagePort;
+  /** The client's progress, shared with the owner (see `progress.ts`). */
+  readonly cell: Int32Array | undefined;
 }
 
 /** Builds the descriptor of a queue reached through `port`. */
@@ -118,6 +128,7 @@ export function queueDescriptor(
   name: string,
   maxsize: number,
   port: MessagePort,
+  cell: Int32Array | undefined,
 ): QueueDescriptor {
-  return { "workq:wired": "queue", name, maxsize, port };
+  return { "workq:wired": "queue", name, maxsize, port, cell };
 }

@@ -3,7 +3,8 @@
  * into broker calls and sends it what the broker hands out.
  * @module
  */
-import type { Broker, Consumer } from "./broker.ts";
+import type { Broker, Consumer, Death } from "./broker.ts";
+import { readProgress } from "./progress.ts";
 import { Deque } from "./deque.ts";
 import {
   type ClientMessage,
@@ -16,10 +17,15 @@ import {
 type Port = MessagePort & { unref?: () => void };
 
 /**
- * Serves one client of `broker` on `port`. Returns what to call when the
- * client's thread is known to be dead: what it held is delivered again.
+ * Serves one client of `broker` on `port`, whose progress is shared in
+ * `cell`. Returns what to call when the client's thread is known to be
+ * dead: what it held is delivered again.
  */
-export function serve(broker: Broker, port: Port): () => void {
+export function serve(
+  broker: Broker,
+  port: Port,
+  cell: Int32Array | undefined,
+): (error: Error) => void {
   let waiting = 0; // bounded puts not yet accepted
   let syncs: number[] = [];
   let open = true;
@@ -29,6 +35,7 @@ export function serve(broker: Broker, port: Port): () => void {
   const consumer: Consumer = {
     credit: 0,
     held: new Deque<Entry>(),
+    acked: 0,
     deliver(entries) {
       const transfer: Transferable[] = [];
       post(
@@ -42,10 +49,10 @@ export function serve(broker: Broker, port: Port): () => void {
     for (const id of syncs) post({ t: "synced", id, z: broker.size });
     syncs = [];
   };
-  const close = (redeliver: boolean) => {
+  const close = (death?: Death) => {
     if (!open) return;
     open = false;
-    broker.remove(consumer, redeliver);
+    broker.remove(consumer, death);
     port.onmessage = null;
     port.close();
   };
@@ -77,18 +84,25 @@ export function serve(broker: Broker, port: Port): () => void {
         flushSyncs();
         break;
       case "attach":
-        serve(broker, message.port);
+        serve(broker, message.port, message.cell);
         break;
       case "release":
         broker.ack(consumer, message.a);
         post({ t: "released", z: broker.size });
-        close(false);
+        close();
         break;
     }
   };
+  const died = (error: Error) => close({ error, progress: readProgress(cell) });
   // Where the runtime says that the other end's thread is gone (Node, Bun).
-  port.addEventListener("close", () => close(true));
+  port.addEventListener("close", () => {
+    died(
+      new Error(
+        `A thread holding items of queue "${broker.name}" ended without handing them back`,
+      ),
+    );
+  });
   // The owner only answers; the clients' own waits keep their threads alive.
   port.unref?.();
-  return () => close(true);
+  return died;
 }

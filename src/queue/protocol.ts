@@ -22,6 +22,8 @@ export interface Entry {
   w: boolean;
   /** what to move, not copy, when the entry is sent on */
   x: Transferable[] | undefined;
+  /** strikes: deaths of workers that had it in progress (owner only, never sent) */
+  s?: number;
 }
 
 /** A batch of entries, column by column. */
@@ -43,7 +45,7 @@ export type ClientMessage =
   /** Answer `synced` once every earlier put of this client is in the queue. */
   | { t: "sync"; id: number }
   /** A new client on `port` (a handle passed on to another thread). */
-  | { t: "attach"; port: MessagePort }
+  | { t: "attach"; port: MessagePort; cell: Int32Array | undefined }
   /** The client is done: the first `a` held items are finished, the rest go back. */
   | { t: "release"; a: number };
 

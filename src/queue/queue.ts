@@ -8,11 +8,13 @@ import {
   decode,
   encode,
   findUncloneable,
+  type Lifeline,
   onRevive,
   WIRE,
   type WireDescriptor,
 } from "../wire.ts";
 import { LocalTransport, type QueueDescriptor } from "./local.ts";
+import * as v from "../validate.ts";
 import type { Entry } from "./protocol.ts";
 import { RemoteTransport } from "./remote.ts";
 import type { Transport } from "./transport.ts";
@@ -26,6 +28,26 @@ export interface QueueOptions {
    * means unbounded. @default 0
    */
   maxsize?: number;
+  /**
+   * How many workers an item may see die while it is in their hands before
+   * it is set aside as a dead letter instead of being delivered again.
+   * @default 3
+   */
+  maxAttempts?: number;
+  /**
+   * Called (in the thread that created the queue) with an item set aside
+   * after `maxAttempts`, and the error of the last worker that died with it.
+   * The item is also kept in {@linkcode Queue.prototype.deadLetters}.
+   */
+  onDeadLetter?: (msg: Msg<unknown>, error: Error) => void;
+}
+
+/** An item set aside after killing `maxAttempts` workers, and why. */
+export interface DeadLetter<T> {
+  /** The item, with its `attempt` count. */
+  msg: Msg<T>;
+  /** The error of the last worker that died holding it. */
+  error: Error;
 }
 
 /** Options of {@linkcode Queue.prototype.put}. */
@@ -58,22 +80,6 @@ const TRANSPORT: unique symbol = Symbol("workq.transport");
 /** Builds a queue over `transport` (a client in another thread, or another engine). */
 export function queueOver<T>(transport: Transport): Queue<T> {
   return new Queue<T>({ [TRANSPORT]: transport } as QueueOptions);
-}
-
-function checkNumber(what: string, value: unknown, min: number): number {
-  if (typeof value !== "number" || Number.isNaN(value)) {
-    throw new TypeError(
-      `Cannot ${what}: expected a number, received ${typeof value} ${
-        String(value)
-      }`,
-    );
-  }
-  if (value < min) {
-    throw new RangeError(
-      `Cannot ${what}: expected at least ${min}, received ${value}`,
-    );
-  }
-  return value;
 }
 
 /**
@@ -115,22 +121,57 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>> {
    * @throws {TypeError} When `maxsize` is not a number.
    * @throws {RangeError} When `maxsize` is negative.
    */
-  constructor(options: QueueOptions = {}) {
-    if (typeof options !== "object" || options === null) {
-      throw new TypeError(
-        `Cannot create a queue: options must be an object, received ${
-          String(options)
-        }`,
-      );
+  constructor(options?: QueueOptions) {
+    const what = "create a queue";
+    const given = v.options(what, "options", options);
+    const transport = (given as { [TRANSPORT]?: Transport })[TRANSPORT];
+    if (transport) {
+      this.#transport = transport;
+      return;
     }
-    const maxsize = checkNumber(
-      "create a queue with this maxsize",
-      options.maxsize ?? 0,
-      0,
+    const name = v.string(
+      what,
+      "options.name",
+      given.name,
+      `queue-${++counter}`,
     );
-    const name = options.name ?? `queue-${++counter}`;
-    this.#transport = (options as { [TRANSPORT]?: Transport })[TRANSPORT] ??
-      new LocalTransport(name, maxsize);
+    const maxsize = v.number(what, "options.maxsize", given.maxsize, 0, {
+      min: 0,
+      integer: true,
+    });
+    const maxAttempts = v.number(
+      what,
+      "options.maxAttempts",
+      given.maxAttempts,
+      3,
+      { min: 1, integer: true },
+    );
+    const onDeadLetter = v.callback<(msg: Msg<unknown>, error: Error) => void>(
+      what,
+      "options.onDeadLetter",
+      given.onDeadLetter,
+    );
+    this.#transport = new LocalTransport(
+      name,
+      maxsize,
+      maxAttempts,
+      (entry, error) => {
+        const msg = toMsg<T>(entry);
+        this.#deadLetters.push({ msg, error });
+        onDeadLetter?.(msg, error);
+      },
+    );
+  }
+
+  readonly #deadLetters: DeadLetter<T>[] = [];
+
+  /**
+   * Items set aside because every worker that took them died, up to
+   * `maxAttempts` times (see {@linkcode QueueOptions.maxAttempts}). Only the
+   * thread that created the queue sees them.
+   */
+  get deadLetters(): readonly DeadLetter<T>[] {
+    return this.#deadLetters;
   }
 
   /** The queue's readable name. */
@@ -173,6 +214,13 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>> {
    */
   put(item: T | Msg<T>, options?: PutOptions): Promise<void> {
     let kind: string, data: unknown, order: number;
+    if (options !== undefined) {
+      try {
+        checkPut(this.name, options);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     if (item instanceof Msg) {
       ({ kind, data, order } = item);
     } else {
@@ -261,8 +309,13 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>> {
       if (entry) return Promise.resolve(toMsg<T>(entry));
       return this.#transport.get({}).then(toMsg<T>);
     }
-    if (options.timeout !== undefined) {
-      checkNumber("get() with this timeout", options.timeout, 0);
+    try {
+      const what = `get() from queue "${this.name}"`;
+      v.options(what, "options", options);
+      v.number(what, "options.timeout", options.timeout, 0, { min: 0 });
+      v.signal(what, "options.signal", options.signal);
+    } catch (error) {
+      return Promise.reject(error);
     }
     return this.#transport.get(options).then(toMsg<T>);
   }
@@ -333,9 +386,17 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>> {
   }
 
   /** @internal Swaps this queue for a descriptor another thread revives. */
-  [WIRE](transfer: Transferable[], lifelines: (() => void)[]): WireDescriptor {
+  [WIRE](transfer: Transferable[], lifelines: Lifeline[]): WireDescriptor {
     return this.#transport.handoff(transfer, lifelines);
   }
+}
+
+function checkPut(name: string, options: PutOptions): void {
+  const what = `put into queue "${name}"`;
+  v.options(what, "options", options);
+  v.array(what, "options.transfer", options.transfer);
+  v.string(what, "options.kind", options.kind, "");
+  v.number(what, "options.order", options.order, 0);
 }
 
 function toMsg<T>(entry: Entry): Msg<T> {

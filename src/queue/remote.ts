@@ -9,6 +9,7 @@
  * @module
  */
 import { cloneError } from "../wire.ts";
+import { progressCell, writeCommitted, writeRead } from "./progress.ts";
 import { Deque } from "./deque.ts";
 import { type QueueDescriptor, queueDescriptor } from "./local.ts";
 import {
@@ -37,6 +38,11 @@ const SAMPLE_EVERY = 16;
 
 const open = new Set<RemoteTransport>();
 const RESOLVED = Promise.resolve();
+// Transports of this thread with puts not yet posted. They are flushed
+// together, and only when none is left does finished work count as
+// committed: its outputs have all left the thread.
+const dirty = new Set<RemoteTransport>();
+let flushScheduled = false;
 
 /** Every client transport of this thread, for the end of a task. */
 export function clientTransports(): Iterable<RemoteTransport> {
@@ -55,7 +61,6 @@ export class RemoteTransport implements Transport {
   #outbox: Entry[] = [];
   #outWaiters: Waiter<void>[] = []; // bounded queues only
   #lost: Error | undefined; // an unbounded put that failed after it resolved
-  #flushing = false;
   #accepting = new Deque<Waiter<void>>();
 
   #inbox = new Deque<Entry>();
@@ -67,6 +72,8 @@ export class RemoteTransport implements Transport {
   #avg = -1;
   #lastReturn = -1;
   #sampleIn = SAMPLE_EVERY;
+  #asked = 0;
+  readonly #cell: Int32Array | undefined;
 
   #syncs = new Map<number, () => void>();
   #released: (() => void) | undefined;
@@ -76,6 +83,7 @@ export class RemoteTransport implements Transport {
     this.name = descriptor.name;
     this.maxsize = descriptor.maxsize;
     this.#port = descriptor.port;
+    this.#cell = descriptor.cell;
     this.#port.onmessage = (event: MessageEvent<OwnerMessage>) =>
       this.#receive(event.data);
     this.#port.addEventListener("close", () => {
@@ -102,11 +110,12 @@ export class RemoteTransport implements Transport {
         this.#outWaiters.push({ resolve, reject })
       );
     }
+    dirty.add(this);
     // A transfer goes at once: the sender's buffers are detached when put resolves.
-    if (this.#outbox.length >= FLUSH_AT || entry.x) this.#flush();
-    else if (!this.#flushing) {
-      this.#flushing = true;
-      soon(() => this.#flush());
+    if (this.#outbox.length >= FLUSH_AT || entry.x) RemoteTransport.#flushAll();
+    else if (!flushScheduled) {
+      flushScheduled = true;
+      soon(RemoteTransport.#flushAll);
     }
     return accepted;
   }
@@ -125,9 +134,29 @@ export class RemoteTransport implements Transport {
       this.#sampleIn = SAMPLE_EVERY;
     }
     const entry = this.#inbox.shift()!;
+    this.#asked++;
     this.#returned++;
+    this.#mark();
     this.#topUp();
     return entry;
+  }
+
+  // Shares how far the reader got (see progress.ts).
+  #mark(): void {
+    if (!this.#cell) return;
+    writeRead(
+      this.#cell,
+      Math.max(0, Math.min(this.#returned, this.#asked - 1)),
+      this.#returned,
+    );
+    if (dirty.size === 0) writeCommitted(this.#cell);
+  }
+
+  static #flushAll(): void {
+    flushScheduled = false;
+    for (const transport of dirty) transport.#flush();
+    dirty.clear();
+    for (const transport of open) writeCommitted(transport.#cell);
   }
 
   get(options: WaitOptions): Promise<Entry> {
@@ -138,6 +167,8 @@ export class RemoteTransport implements Transport {
       this.#learn(performance.now() - this.#lastReturn);
     }
     this.#lastReturn = -1;
+    this.#asked++;
+    this.#mark();
     return cutShort<Entry>(
       ({ resolve, reject }) => {
         const reader = { resolve, reject };
@@ -157,13 +188,14 @@ export class RemoteTransport implements Transport {
 
   handoff(transfer: Transferable[]): WireDescriptor {
     const { port1, port2 } = new MessageChannel();
-    this.#post({ t: "attach", port: port1 }, [port1]);
+    const cell = progressCell();
+    this.#post({ t: "attach", port: port1, cell }, [port1]);
     transfer.push(port2);
-    return queueDescriptor(this.name, this.maxsize, port2);
+    return queueDescriptor(this.name, this.maxsize, port2, cell);
   }
 
   settle(): Promise<void> {
-    this.#flush();
+    RemoteTransport.#flushAll();
     if (this.#lost) {
       const lost = this.#lost;
       this.#lost = undefined;
@@ -180,7 +212,7 @@ export class RemoteTransport implements Transport {
 
   release(): Promise<void> {
     if (this.#closed) return Promise.resolve();
-    this.#flush();
+    RemoteTransport.#flushAll();
     this.#post({ t: "release", a: this.#returned - this.#acked });
     this.#acked = this.#returned;
     return new Promise<void>((resolve) => {
@@ -228,6 +260,7 @@ export class RemoteTransport implements Transport {
           const reader = this.#readers.shift();
           if (reader) {
             this.#returned++;
+            this.#mark();
             reader.resolve(entry);
           } else this.#inbox.push(entry);
         }
@@ -251,7 +284,6 @@ export class RemoteTransport implements Transport {
   }
 
   #flush(): void {
-    this.#flushing = false;
     if (this.#outbox.length === 0) return;
     const entries = this.#outbox;
     const waiters = this.#outWaiters;

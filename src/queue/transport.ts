@@ -7,7 +7,7 @@
  * @module
  */
 import type { Entry } from "./protocol.ts";
-import type { WireDescriptor } from "../wire.ts";
+import type { Lifeline, WireDescriptor } from "../wire.ts";
 
 /** How a `get` may be cut short. */
 export interface WaitOptions {
@@ -38,7 +38,7 @@ export interface Transport {
    * A descriptor through which another thread reaches the same queue; what
    * to call if that thread dies goes into `lifelines` where it is known here.
    */
-  handoff(transfer: Transferable[], lifelines: (() => void)[]): WireDescriptor;
+  handoff(transfer: Transferable[], lifelines: Lifeline[]): WireDescriptor;
   /** Resolves once every put of this thread is in the queue. */
   settle(): Promise<void>;
   /**

@@ -13,10 +13,18 @@ export type {
   WorkerScope,
 } from "./types.ts";
 
-// Deno and Bun have a global module Worker; Node has only worker_threads,
-// which is imported lazily so that the web path never loads a `node:` module.
+// Bun (and browsers) get Web Workers; Node has only worker_threads, which
+// is imported lazily so that the Web Worker path never loads a `node:`
+// module. Deno has both: its Web Workers cannot be stopped in a busy loop
+// (terminate() leaves the thread spinning and the process never exits) and
+// never report their end, while its worker_threads can and do; but those
+// load only file: modules, so a workq loaded over https: (from JSR) keeps
+// Web Workers there.
+const g = globalThis as { Worker?: unknown; Deno?: unknown };
+const useWebWorkers = typeof g.Worker === "function" &&
+  (g.Deno === undefined || !import.meta.url.startsWith("file:"));
+
 /** The runtime family of this process, chosen once. */
-export const runtime: Runtime =
-  typeof (globalThis as { Worker?: unknown }).Worker === "function"
-    ? webRuntime
-    : (await import("./node.ts")).nodeRuntime;
+export const runtime: Runtime = useWebWorkers
+  ? webRuntime
+  : (await import("./node.ts")).nodeRuntime;

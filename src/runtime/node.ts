@@ -7,16 +7,30 @@ import process from "node:process";
 import { parentPort, Worker } from "node:worker_threads";
 import type {
   Endpoint,
+  ResourceLimits,
   Runtime,
   WorkerEvents,
   WorkerPort,
   WorkerScope,
 } from "./types.ts";
 
-function spawn(url: URL, name: string, events: WorkerEvents): WorkerPort {
-  const worker = new Worker(url, { name });
+// Deno runs worker_threads too, but stalls silently at a heap limit.
+const honoursLimits = !("Deno" in globalThis);
+
+function spawn(
+  url: URL,
+  name: string,
+  events: WorkerEvents,
+  limits?: ResourceLimits,
+): WorkerPort {
+  const worker = new Worker(url, {
+    name,
+    resourceLimits: honoursLimits ? limits : undefined,
+  });
   // Without an "error" listener an error in the worker kills the parent.
-  worker.on("error", (error) => events.error(error));
+  worker.on("error", (error: Error & { code?: string }) => {
+    events.error(error, error.code === "ERR_WORKER_OUT_OF_MEMORY");
+  });
   worker.on("messageerror", () => {
     events.error(
       new Error("a message from the worker could not be deserialized"),

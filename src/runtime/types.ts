@@ -4,6 +4,13 @@
  * @module
  */
 
+/** Heap limits of a worker, in MiB. */
+export interface ResourceLimits {
+  maxOldGenerationSizeMb?: number;
+  maxYoungGenerationSizeMb?: number;
+  stackSizeMb?: number;
+}
+
 /** A message endpoint: a worker seen from its parent, or the parent seen from a worker. */
 export interface Endpoint {
   /** Posts a message; throws synchronously when a value cannot be cloned. */
@@ -14,8 +21,11 @@ export interface Endpoint {
 
 /** What the parent learns about a worker besides its messages. */
 export interface WorkerEvents {
-  /** An error escaped the worker (already kept from killing the parent). */
-  error(error: unknown): void;
+  /**
+   * An error escaped the worker (already kept from killing the parent);
+   * `memory` when the runtime says the worker ran out of memory.
+   */
+  error(error: unknown, memory?: boolean): void;
   /** The worker's thread ended, where the runtime reports it. */
   exit(code: number): void;
 }
@@ -52,8 +62,16 @@ export interface Runtime {
   readonly family: "web" | "node";
   /** Logical CPUs of this machine. */
   readonly cpus: number;
-  /** Starts a module worker; `events` get errors and exits. */
-  spawn(url: URL, name: string, events: WorkerEvents): WorkerPort;
+  /**
+   * Starts a module worker; `events` get errors and exits. `limits` are
+   * applied only where the runtime honours them.
+   */
+  spawn(
+    url: URL,
+    name: string,
+    events: WorkerEvents,
+    limits?: ResourceLimits,
+  ): WorkerPort;
   /** The scope of the current thread when it is a worker. */
   workerScope(): WorkerScope;
 }

@@ -1,0 +1,60 @@
+/**
+ * How far a client got, shared with the owner through a tiny
+ * SharedArrayBuffer, so that when the client's thread dies the owner knows
+ * exactly which held items were finished, which one was in progress and
+ * which were never read — without a message per item.
+ *
+ * Counters are cumulative over the client's life, in delivery order:
+ * - `returned`: items handed to the reader;
+ * - `finished`: items the reader is done with (it asked for the next one);
+ * - `committed`: finished items whose outputs have left this thread (every
+ *   put the thread made before is posted), so they need no redelivery.
+ * @module
+ */
+
+const COMMITTED = 0;
+const FINISHED = 1;
+const RETURNED = 2;
+
+/** What the owner reads after a client died. */
+export interface Progress {
+  committed: number;
+  finished: number;
+  returned: number;
+}
+
+/** A fresh shared cell, or `undefined` where SharedArrayBuffer is missing. */
+export function progressCell(): Int32Array | undefined {
+  return typeof SharedArrayBuffer === "function"
+    ? new Int32Array(new SharedArrayBuffer(12))
+    : undefined;
+}
+
+/** Reads a cell (owner side). */
+export function readProgress(
+  cell: Int32Array | undefined,
+): Progress | undefined {
+  if (!cell) return undefined;
+  return {
+    committed: Atomics.load(cell, COMMITTED),
+    finished: Atomics.load(cell, FINISHED),
+    returned: Atomics.load(cell, RETURNED),
+  };
+}
+
+/** Writes what the reader has had and finished (client side). */
+export function writeRead(
+  cell: Int32Array | undefined,
+  finished: number,
+  returned: number,
+): void {
+  if (!cell) return;
+  Atomics.store(cell, FINISHED, finished);
+  Atomics.store(cell, RETURNED, returned);
+}
+
+/** Marks everything finished so far as committed (client side). */
+export function writeCommitted(cell: Int32Array | undefined): void {
+  if (!cell) return;
+  Atomics.store(cell, COMMITTED, Atomics.load(cell, FINISHED));
+}
