@@ -1,6 +1,7 @@
 // The baseline: a bare worker on the same runtime adapter, no workq protocol.
 // It answers each message the way the workq tasks of the benchmark do.
 import { runtime } from "../src/runtime/mod.ts";
+import { spin } from "./work.ts";
 
 const { parent } = runtime.workerScope();
 parent.listen((data) => {
@@ -22,6 +23,9 @@ parent.listen((data) => {
       break;
     case "copy": // a buffer, copied back
       parent.post({ t: "copy", b: message.b });
+      break;
+    case "spin": // a CPU-bound task
+      parent.post({ t: "spin", v: spin(message.v as number) });
       break;
   }
 });

@@ -1,5 +1,6 @@
 // The workq side of the benchmarks: tasks given to run() as module exports.
 import { iterMsg, type Queue } from "../mod.ts";
+import { spin } from "./work.ts";
 
 /** x -> x + 1 for every item, until the end marker. */
 export async function inc(
@@ -18,4 +19,36 @@ export async function bounce(
   for await (const msg of iterMsg(inQ)) {
     await outQ.put(msg.data, move ? { transfer: [msg.data] } : {});
   }
+}
+
+/** ezq's sum: adds up every item, then puts the total. */
+export async function sum(
+  inQ: Queue<number>,
+  outQ: Queue<number>,
+): Promise<void> {
+  let total = 0;
+  for await (const msg of iterMsg(inQ)) total += msg.data;
+  await outQ.put(total);
+}
+
+/** A CPU-bound task per item: puts spin(n) for every n. */
+export async function spinEach(
+  inQ: Queue<number>,
+  outQ: Queue<number>,
+): Promise<void> {
+  for await (const msg of iterMsg(inQ)) await outQ.put(spin(msg.data));
+}
+
+/** Says it is up, then waits on `inQ` (idle) until the end marker. */
+export async function idle(
+  inQ: Queue<number>,
+  readyQ: Queue<number>,
+): Promise<void> {
+  await readyQ.put(1);
+  for await (const _ of iterMsg(inQ)) { /* idle */ }
+}
+
+/** A trivial task: its result is the first result of a cold start. */
+export function one(x: number): number {
+  return x + 1;
 }

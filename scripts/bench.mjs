@@ -1,19 +1,52 @@
-// Runs the benchmarks on every runtime, one after the other.
+// Runs a benchmark on every runtime, one after the other: by default the
+// performance suite (bench/suite.ts), or the file named.
 //
-//   node scripts/bench.mjs
-import { spawnSync } from "node:child_process";
+//   node scripts/bench.mjs                  # bench/suite.ts on Node 24, Bun, Deno
+//   node scripts/bench.mjs core_bench.ts    # another file of bench/
+//   node scripts/bench.mjs suite.ts node24  # only some runtimes (node24, bun, deno)
+//
+// The suite's peers (piscina, tinypool, workerpool, poolifier), pinned in
+// bench/peers/package.json, are installed with npm into
+// bench/peers/node_modules when missing: they are never a dependency of workq.
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ensureTools, root } from "./tools.mjs";
 
 const bin = ensureTools(["deno", "bun", "node24"]);
-const file = join(root, "bench", process.argv[2] ?? "core_bench.ts");
+const name = process.argv[2] ?? "suite.ts";
+const only = process.argv.slice(3);
+const file = join(root, "bench", name);
+
+// Same Deno flags as each file's header: the suite starts child processes.
+const denoFlags = name === "core_bench.ts"
+  ? ["--allow-read", "--allow-write", "--allow-env"]
+  : ["--allow-read", "--allow-write", "--allow-env", "--allow-run"];
+
+function ensurePeers() {
+  const dir = join(root, "bench", "peers");
+  const manifest = readFileSync(join(dir, "package.json"), "utf8");
+  const stamp = join(dir, "node_modules", ".pins");
+  if (existsSync(stamp) && readFileSync(stamp, "utf8") === manifest) return;
+  process.stderr.write("installing the peers into bench/peers/node_modules\n");
+  execFileSync("npm", [
+    "install",
+    "--no-audit",
+    "--no-fund",
+    "--no-package-lock",
+    "--loglevel=error",
+  ], { cwd: dir, stdio: ["ignore", "inherit", "inherit"] });
+  writeFileSync(stamp, manifest);
+}
+if (name === "suite.ts") ensurePeers();
+
 const runs = [
-  [bin.node24, [file]],
-  [bin.bun, [file]],
-  [bin.deno, ["run", "--allow-read", "--allow-write", "--allow-env", file]],
-];
+  ["node24", bin.node24, [file]],
+  ["bun", bin.bun, [file]],
+  ["deno", bin.deno, ["run", ...denoFlags, file]],
+].filter(([label]) => only.length === 0 || only.includes(label));
 let failed = 0;
-for (const [command, args] of runs) {
+for (const [, command, args] of runs) {
   const { status } = spawnSync(command, args, {
     cwd: root,
     stdio: "inherit",

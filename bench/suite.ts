@@ -1,0 +1,573 @@
+/**
+ * The performance suite (issue 3): workq beside the runtime's own ceiling,
+ * the Node worker pools (piscina, tinypool, workerpool, poolifier) and
+ * Python's multiprocessing, in ONE run per runtime; each figure is the median
+ * of several repeats, and every ratio compares figures of the same run.
+ *
+ *   node bench/suite.ts
+ *   bun bench/suite.ts
+ *   deno run --allow-read --allow-write --allow-env --allow-run bench/suite.ts
+ *   node scripts/bench.mjs            # all three, installing the peers first
+ *
+ * Deno: read (worker modules, the peers), write (bench/results/), env and run
+ * (child processes: the peers, cold starts, memory, python3). The children it
+ * starts get their own flags (see lib.ts: DENO_FLAGS, plus
+ * --unstable-detect-cjs for the peers, whose worker files are CommonJS).
+ * WORKQ_BENCH_REPEATS=3 makes a quicker run; WORKQ_BENCH_PEERS=0 and
+ * WORKQ_BENCH_PYTHON=0 leave those out.
+ *
+ * Prints two markdown tables (figures, then targets) and writes
+ * bench/results/suite-<runtime>.json. The peers need bench/peers/node_modules
+ * (`npm install` there, or scripts/bench.mjs); without it they are "missing".
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import process from "node:process";
+import {
+  type ChildResult,
+  rawBig,
+  rawSpin,
+  rawThroughput,
+  repeat,
+  runChild,
+  selfCommand,
+  workqBig,
+  workqSpin,
+  workqSum,
+  workqThroughput,
+} from "./lib.ts";
+import { type PeerName, PEERS, peersInstalled, peerVersion } from "./peers.ts";
+import { label, median, runtimeName } from "./report.ts";
+import { spin } from "./work.ts";
+
+const env = process.env;
+const REPEATS = Number(env.WORKQ_BENCH_REPEATS ?? 5);
+const WITH_PEERS = env.WORKQ_BENCH_PEERS !== "0";
+const WITH_PYTHON = env.WORKQ_BENCH_PYTHON !== "0";
+const WORKERS = 2;
+const ITEMS = 100_000;
+const CPU_TASKS = 200;
+const TASK_MS = 5;
+const BIG = 64 * 1024 * 1024;
+const IDLE_WORKERS = 8;
+const FLOW_SMALL = 100_000;
+const FLOW_BIG = 1_000_000;
+const FLOW_MAXSIZE = 1000;
+const FLOW_REPEATS = Math.min(REPEATS, 3);
+const QUIET_MS = 20_000; // a child silent this long "hangs"
+const MEM_QUIET_MS = 120_000; // the same for a memory run (1M items on Deno)
+const MiB = 1024 * 1024;
+
+const log = (what: string) => console.error(`[${runtimeName()}] ${what}`);
+
+/** A figure, or why there is none. */
+type Figure = number | "hangs" | "fails" | "missing" | "n/a";
+const num = (f: Figure | undefined): number | undefined =>
+  typeof f === "number" ? f : undefined;
+
+// ---------------------------------------------------------------- calibrate
+function timeSpin(n: number, times: number): number {
+  const t: number[] = [];
+  for (let i = 0; i < times; i++) {
+    const t0 = performance.now();
+    spin(n);
+    t.push(performance.now() - t0);
+  }
+  return median(t);
+}
+log("calibrating the 5 ms task");
+for (let i = 0; i < 20; i++) spin(200_000); // let the JIT settle
+let rounds = 1_000_000;
+for (let i = 0; i < 3; i++) {
+  rounds = Math.max(1000, Math.round(rounds * TASK_MS / timeSpin(rounds, 9)));
+}
+const taskMs = timeSpin(rounds, 15);
+
+// ---------------------------------------------------------- W1..W3, in here
+log("W1 raw ceiling, 1 and 64 items per message");
+const raw1 = await repeat(REPEATS, () => rawThroughput(ITEMS, WORKERS, 1));
+const raw64 = await repeat(REPEATS, () => rawThroughput(ITEMS, WORKERS, 64));
+log("W1 workq tiny tasks");
+const wqTiny = await repeat(REPEATS, () => workqThroughput(ITEMS, WORKERS));
+log("W1 ezq's sum through a workq Queue");
+const wqSum = await repeat(REPEATS, () => workqSum(ITEMS, WORKERS));
+
+log("W2 single thread, raw and workq");
+const single = await repeat(REPEATS, () => {
+  const t0 = performance.now();
+  for (let i = 0; i < CPU_TASKS; i++) spin(rounds);
+  return Promise.resolve(performance.now() - t0);
+});
+const ideal = single / WORKERS;
+const rawCpu = await repeat(REPEATS, () => rawSpin(CPU_TASKS, rounds, WORKERS));
+const wqCpu = await repeat(
+  REPEATS,
+  () => workqSpin(CPU_TASKS, rounds, WORKERS),
+);
+
+log("W3 64 MiB round trips");
+const rawMove = await repeat(REPEATS, () => rawBig(BIG, true));
+const rawCopy = await repeat(REPEATS, () => rawBig(BIG, false));
+const wqMove = await repeat(REPEATS, () => workqBig(BIG, true));
+const wqCopy = await repeat(REPEATS, () => workqBig(BIG, false));
+
+// ------------------------------------------------------- children: the peers
+interface PeerFigures {
+  version: string;
+  status: ChildResult["status"] | "missing";
+  detail: string;
+  w1: Figure;
+  w2: Figure;
+  cold: Figure;
+}
+const peers = new Map<PeerName, PeerFigures>();
+const haveAllPeers = WITH_PEERS && peersInstalled();
+if (WITH_PEERS && !haveAllPeers) {
+  log("peers missing: npm install in bench/peers (scripts/bench.mjs does it)");
+}
+for (const name of WITH_PEERS ? PEERS : []) {
+  const figures: PeerFigures = {
+    version: "",
+    status: "missing",
+    detail: "",
+    w1: "missing",
+    w2: "missing",
+    cold: "missing",
+  };
+  peers.set(name, figures);
+  if (!haveAllPeers) continue;
+  figures.version = peerVersion(name);
+  log(`W1, W2 ${name} ${figures.version}`);
+  const [cmd, args] = selfCommand(
+    new URL("./peer_bench.ts", import.meta.url),
+    [name, String(ITEMS), String(CPU_TASKS), String(rounds), String(REPEATS)],
+    ["--unstable-detect-cjs"],
+  );
+  const child = await runChild(cmd, args, { quietMs: QUIET_MS });
+  figures.status = child.status;
+  figures.detail = child.detail;
+  const of = (w: string): Figure => {
+    const values = child.results.filter((r) => r.w === w).map((r) =>
+      r.value as number
+    );
+    if (values.length === REPEATS) return median(values);
+    return child.status === "ok" ? "fails" : child.status;
+  };
+  figures.w1 = of("w1");
+  figures.w2 = of("w2");
+  if (child.status !== "ok") log(`${name}: ${child.status}\n${child.detail}`);
+}
+
+// ------------------------------------------------ children: W4, cold starts
+/** Runs a child `times` times; the median of field `key`, or why not. */
+async function children(
+  file: string,
+  args: string[],
+  key: string,
+  times: number,
+  { quietMs = QUIET_MS, denoFlags = [] }: {
+    quietMs?: number;
+    denoFlags?: string[];
+  } = {},
+): Promise<{ value: Figure; results: Record<string, unknown>[] }> {
+  const [cmd, fullArgs] = selfCommand(
+    new URL(file, import.meta.url),
+    args,
+    denoFlags,
+  );
+  const results: Record<string, unknown>[] = [];
+  for (let i = 0; i < times; i++) {
+    const child = await runChild(cmd, fullArgs, { quietMs });
+    if (child.status !== "ok" || child.results.length === 0) {
+      log(`${file} ${args.join(" ")}: ${child.status}\n${child.detail}`);
+      return {
+        value: child.status === "ok" ? "fails" : child.status,
+        results,
+      };
+    }
+    results.push(child.results[0]);
+  }
+  return {
+    value: median(results.map((r) => r[key] as number)),
+    results,
+  };
+}
+
+log("W4 cold starts");
+const coldRaw = await children("./cold.ts", ["raw"], "ms", REPEATS);
+const coldWq = await children("./cold.ts", ["workq"], "ms", REPEATS);
+for (const [name, figures] of peers) {
+  if (figures.status === "missing") continue;
+  figures.cold = (await children(
+    "./cold.ts",
+    [name],
+    "ms",
+    REPEATS,
+    { denoFlags: ["--unstable-detect-cjs"] },
+  )).value;
+}
+
+// --------------------------------------------------- children: W5, memory
+log("W5 idle workers");
+const idleRaw = await children(
+  "./mem.ts",
+  ["idle-raw", String(IDLE_WORKERS)],
+  "perWorker",
+  REPEATS,
+  { quietMs: MEM_QUIET_MS },
+);
+const idleWq = await children(
+  "./mem.ts",
+  ["idle-workq", String(IDLE_WORKERS)],
+  "perWorker",
+  REPEATS,
+  { quietMs: MEM_QUIET_MS },
+);
+log("W5 peak RSS of 100k and 1M items through a bounded queue");
+const flowSmall = await children(
+  "./mem.ts",
+  ["flow", String(FLOW_SMALL), String(FLOW_MAXSIZE)],
+  "peak",
+  FLOW_REPEATS,
+  { quietMs: MEM_QUIET_MS },
+);
+const flowBig = await children(
+  "./mem.ts",
+  ["flow", String(FLOW_BIG), String(FLOW_MAXSIZE)],
+  "peak",
+  FLOW_REPEATS,
+  { quietMs: MEM_QUIET_MS },
+);
+log("(info) 100k items through queues bounded both ways");
+const flowBoth = await children(
+  "./mem.ts",
+  ["flow", String(FLOW_SMALL), String(FLOW_MAXSIZE), "both"],
+  "ms",
+  1,
+  { quietMs: MEM_QUIET_MS },
+);
+const flowRate = (f: { results: Record<string, unknown>[] }, items: number) =>
+  f.results.length
+    ? items / (median(f.results.map((r) => r.ms as number)) / 1000)
+    : undefined;
+
+// ------------------------------------------------------ children: Python
+interface PythonFigures {
+  status: ChildResult["status"] | "skipped";
+  detail: string;
+  python?: string;
+  queue_sum_ms?: number;
+  pool_map_per_s?: number;
+  pool_tasks_per_s?: number;
+}
+let py: PythonFigures = { status: "skipped", detail: "" };
+if (WITH_PYTHON) {
+  log("Python multiprocessing (python3 bench/python/mp_bench.py)");
+  const script = new URL("./python/mp_bench.py", import.meta.url);
+  const child = await runChild(
+    "python3",
+    [decodeURIComponent(script.pathname), String(REPEATS)],
+    { quietMs: 600_000 },
+  );
+  py = { status: child.status, detail: child.detail, ...child.results[0] };
+  if (child.status !== "ok") log(`python3: ${child.status}\n${child.detail}`);
+}
+
+// ----------------------------------------------------------------- tables
+function fmt(n: number | undefined, digits = 3): string {
+  if (n === undefined || !Number.isFinite(n)) return "";
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
+  if (n >= 10_000) return `${(n / 1000).toFixed(0)}k`;
+  if (n >= 100) return n.toFixed(0);
+  return n.toPrecision(digits);
+}
+const cell = (f: Figure | undefined, show = (n: number) => fmt(n)) =>
+  f === undefined ? "" : typeof f === "number" ? show(f) : f;
+const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
+const mib = (n: number) => (n / MiB).toFixed(1);
+const cpuCell = (f: Figure | undefined) =>
+  cell(f, (ms) => `${fmt(ms)} (${pct(ideal / ms)})`);
+
+const peerNames = [...peers.keys()];
+const head = [
+  "workload",
+  "unit",
+  "raw runtime",
+  "workq",
+  ...peerNames.map((p) => `${p} ${peers.get(p)!.version}`),
+  `python ${py.python ?? "mp"}`,
+];
+const table: string[][] = [];
+const row = (
+  what: string,
+  unit: string,
+  raw: string,
+  workq: string,
+  peer: (f: PeerFigures) => string = () => "",
+  python = "",
+) =>
+  table.push([
+    what,
+    unit,
+    raw,
+    workq,
+    ...peerNames.map((p) => peer(peers.get(p)!)),
+    python,
+  ]);
+
+row(
+  `W1 ${ITEMS / 1000}k tiny tasks x -> x + 1, ${WORKERS} workers`,
+  "tasks/s",
+  `${fmt(raw1)} / ${fmt(raw64)} (1 / 64 per msg)`,
+  fmt(wqTiny),
+  (p) => cell(p.w1),
+  py.pool_tasks_per_s === undefined
+    ? py.status
+    : `${fmt(py.pool_tasks_per_s)} (apply_async) / ${
+      fmt(py.pool_map_per_s)
+    } (Pool.map)`,
+);
+row(
+  `ezq's sum through a Queue, ${ITEMS / 1000}k items, end to end`,
+  "ms",
+  "",
+  fmt(wqSum),
+  () => "",
+  py.queue_sum_ms === undefined
+    ? py.status
+    : `${fmt(py.queue_sum_ms)} (mp.Queue)`,
+);
+row(
+  `W2 ${CPU_TASKS} CPU tasks of ${taskMs.toFixed(2)} ms; single thread ${
+    fmt(single)
+  } ms, ideal ${fmt(ideal)} ms`,
+  "ms (% of ideal)",
+  cpuCell(rawCpu),
+  cpuCell(wqCpu),
+  (p) => cpuCell(p.w2),
+);
+row("W3 64 MiB round trip, transferred", "ms", fmt(rawMove), fmt(wqMove));
+row("W3 64 MiB round trip, copied", "ms", fmt(rawCopy), fmt(wqCopy));
+row(
+  "W4 cold start: nothing to first result",
+  "ms",
+  cell(coldRaw.value),
+  cell(coldWq.value),
+  (p) => cell(p.cold),
+);
+row(
+  `W5 RSS per idle worker (${IDLE_WORKERS} workers)`,
+  "MiB",
+  cell(idleRaw.value, mib),
+  cell(idleWq.value, mib),
+);
+row(
+  `W5 peak RSS, ${FLOW_SMALL / 1000}k / ${
+    FLOW_BIG / 1e6
+  }M items through a queue of maxsize ${FLOW_MAXSIZE}`,
+  "MiB",
+  "",
+  `${cell(flowSmall.value, mib)} / ${cell(flowBig.value, mib)}`,
+);
+row(
+  `(info) same flow: rate, ${FLOW_SMALL / 1000}k / ${FLOW_BIG / 1e6}M; ${
+    FLOW_SMALL / 1000
+  }k with the results' queue bounded too`,
+  "items/s",
+  "",
+  `${fmt(flowRate(flowSmall, FLOW_SMALL))} / ${
+    fmt(flowRate(flowBig, FLOW_BIG))
+  }; ${fmt(flowRate(flowBoth, FLOW_SMALL))}`,
+);
+
+// ---------------------------------------------------------------- targets
+interface Target {
+  target: string;
+  measured: string;
+  goal: string;
+  met: boolean | undefined;
+  ratio?: number;
+}
+const targets: Target[] = [];
+const target = (
+  name: string,
+  ratio: number | undefined,
+  show: (r: number) => string,
+  goal: string,
+  ok: (r: number) => boolean,
+) =>
+  targets.push({
+    target: name,
+    ratio,
+    measured: ratio === undefined || !Number.isFinite(ratio)
+      ? "n/a"
+      : show(ratio),
+    goal,
+    met: ratio === undefined || !Number.isFinite(ratio) ? undefined : ok(ratio),
+  });
+const times = (r: number) => `${r.toFixed(2)}x`;
+
+const measuredPeers = peerNames.filter((p) => num(peers.get(p)!.w1));
+const fastest =
+  measuredPeers.sort((a, b) =>
+    num(peers.get(b)!.w1)! - num(peers.get(a)!.w1)!
+  )[0];
+target(
+  `W1 workq / fastest peer${fastest ? ` (${fastest})` : ""}, tasks/s`,
+  fastest ? wqTiny / num(peers.get(fastest)!.w1)! : undefined,
+  times,
+  "≥ 5x",
+  (r) => r >= 5,
+);
+target(
+  "W1 workq / raw batched ceiling (64 per msg), tasks/s",
+  wqTiny / raw64,
+  pct,
+  "≥ 50%",
+  (r) => r >= 0.5,
+);
+target(
+  "ezq sum: Python mp.Queue ms / workq ms",
+  py.queue_sum_ms === undefined ? undefined : py.queue_sum_ms / wqSum,
+  times,
+  "≥ 10x",
+  (r) => r >= 10,
+);
+target(
+  "W2 workq speed-up / ideal (single / 2)",
+  ideal / wqCpu,
+  pct,
+  "≥ 95%",
+  (r) => r >= 0.95,
+);
+target(
+  "W3 workq transfer / raw transfer",
+  wqMove / rawMove,
+  (r) => `${r >= 1 ? "+" : ""}${((r - 1) * 100).toFixed(0)}%`,
+  "< +10%",
+  (r) => r < 1.1,
+);
+target(
+  "W3 workq copy / workq transfer",
+  wqCopy / wqMove,
+  times,
+  "≥ 20x",
+  (r) => r >= 20,
+);
+target(
+  "W4 workq cold start / raw spawn + round trip",
+  num(coldWq.value) && num(coldRaw.value)
+    ? num(coldWq.value)! / num(coldRaw.value)!
+    : undefined,
+  times,
+  "≤ 1.2x",
+  (r) => r <= 1.2,
+);
+target(
+  "W5 workq idle worker - raw idle worker",
+  num(idleWq.value) !== undefined && num(idleRaw.value) !== undefined
+    ? num(idleWq.value)! - num(idleRaw.value)!
+    : undefined,
+  (d) => `${mib(d)} MiB`,
+  "≤ 2 MiB",
+  (d) => d <= 2 * MiB,
+);
+target(
+  "W5 peak RSS 1M items / 100k items",
+  num(flowBig.value) && num(flowSmall.value)
+    ? num(flowBig.value)! / num(flowSmall.value)!
+    : undefined,
+  times,
+  "< 2x",
+  (r) => r < 2,
+);
+
+function markdown(header: string[], rows: string[][]): string {
+  return [
+    `| ${header.join(" | ")} |`,
+    `|${header.map(() => "---").join("|")}|`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+  ].join("\n");
+}
+
+const notes: string[] = [];
+for (const [name, p] of peers) {
+  if (p.status !== "ok" && p.status !== "missing") {
+    notes.push(
+      `${name}: ${p.status}${p.detail ? ` (${p.detail.split("\n")[0]})` : ""}`,
+    );
+  }
+}
+if (py.status !== "ok") notes.push(`python3: ${py.status} ${py.detail}`);
+
+console.log(
+  [
+    `### workq suite: ${label()}`,
+    "",
+    markdown(head, table),
+    "",
+    `Median of ${REPEATS} (memory flows: ${FLOW_REPEATS}; cold starts and ` +
+    `memory: a fresh process each). ${WORKERS} workers; pools and workers ` +
+    `started and warmed before timing, except the ezq sum (end to end, as ` +
+    `Python's) and cold starts. Peers: one task per item. "hangs": no result ` +
+    `for ${QUIET_MS / 1000} s, killed.`,
+    ...notes.map((n) => `- ${n}`),
+    "",
+    `#### targets: ${runtimeName()}`,
+    "",
+    markdown(
+      ["target", "measured", "goal", "met"],
+      targets.map((t) => [
+        t.target,
+        t.measured,
+        t.goal,
+        t.met === undefined ? "n/a" : t.met ? "yes" : "**no**",
+      ]),
+    ),
+    "",
+  ].join("\n"),
+);
+
+try {
+  const dir = new URL("./results/", import.meta.url);
+  await mkdir(dir, { recursive: true });
+  await writeFile(
+    new URL(`suite-${runtimeName()}.json`, dir),
+    JSON.stringify(
+      {
+        runtime: runtimeName(),
+        label: label(),
+        date: new Date().toISOString(),
+        repeats: REPEATS,
+        workers: WORKERS,
+        calibration: { rounds, taskMs },
+        w1: { items: ITEMS, raw1, raw64, workq: wqTiny, workqSumMs: wqSum },
+        w2: { tasks: CPU_TASKS, single, ideal, raw: rawCpu, workq: wqCpu },
+        w3: {
+          bytes: BIG,
+          rawMove,
+          rawCopy,
+          workqMove: wqMove,
+          workqCopy: wqCopy,
+        },
+        w4: { raw: coldRaw, workq: coldWq },
+        w5: {
+          idleWorkers: IDLE_WORKERS,
+          idleRaw,
+          idleWorkq: idleWq,
+          maxsize: FLOW_MAXSIZE,
+          flowSmall: { items: FLOW_SMALL, ...flowSmall },
+          flowBig: { items: FLOW_BIG, ...flowBig },
+          flowBoundedBoth: { items: FLOW_SMALL, ...flowBoth },
+        },
+        peers: Object.fromEntries(peers),
+        python: py,
+        targets,
+      },
+      null,
+      2,
+    ),
+  );
+} catch (error) {
+  console.error(`(results not written: ${(error as Error).message})`);
+}
+process.exit(0);
