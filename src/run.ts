@@ -231,16 +231,19 @@ export class WorkerHandle<R = unknown> implements PromiseLike<R> {
     if (!settle) return;
     this.#settle = undefined;
     const port = this.#port;
-    if (port) {
-      this.#gone = (reported ? port.retire(RETIRE_GRACE_MS) : port.terminate())
-        .catch(() => {});
-    }
     this.#port = undefined;
-    // Items the worker held go back to their queues (no-op after a clean end).
-    for (const lifeline of this.#lifelines) {
-      lifeline(ok ? new Error(`${this.name} ended`) : value as Error);
+    if (reported) {
+      if (port) this.#gone = port.retire(RETIRE_GRACE_MS).catch(() => {});
+      settle(ok, value);
+      return;
     }
-    settle(ok, value);
+    // Only once the thread has stopped is its progress final: then what it
+    // held goes back to its queues, and then the run settles.
+    const stopped = port ? port.terminate().catch(() => {}) : Promise.resolve();
+    this.#gone = stopped.then(() => {
+      for (const lifeline of this.#lifelines) lifeline(value as Error);
+      settle(ok, value);
+    });
   }
 }
 

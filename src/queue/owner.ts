@@ -16,6 +16,8 @@ import {
 
 type Port = MessagePort & { unref?: () => void };
 
+const CLOSE_GRACE_MS = 50;
+
 /**
  * Serves one client of `broker` on `port`, whose progress is shared in
  * `cell`. Returns what to call when the client's thread is known to be
@@ -95,12 +97,16 @@ export function serve(
   };
   const died = (error: Error) => close({ error, progress: readProgress(cell) });
   // Where the runtime says that the other end's thread is gone (Node, Bun).
+  // The handle of the worker that held it says the same with the cause, just
+  // after the thread stopped: give it a moment to be first.
   port.addEventListener("close", () => {
-    died(
-      new Error(
-        `A thread holding items of queue "${broker.name}" ended without handing them back`,
-      ),
-    );
+    setTimeout(() => {
+      died(
+        new Error(
+          `A thread holding items of queue "${broker.name}" ended without handing them back`,
+        ),
+      );
+    }, CLOSE_GRACE_MS);
   });
   // The owner only answers; the clients' own waits keep their threads alive.
   port.unref?.();

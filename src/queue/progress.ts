@@ -53,8 +53,10 @@ export function writeRead(
   Atomics.store(cell, RETURNED, returned);
 }
 
-/** Marks everything finished so far as committed (client side). */
-export function writeCommitted(cell: Int32Array | undefined): void {
-  if (!cell) return;
-  Atomics.store(cell, COMMITTED, Atomics.load(cell, FINISHED));
+/** Writes how many finished items are committed (client side). */
+export function writeCommitted(
+  cell: Int32Array | undefined,
+  committed: number,
+): void {
+  if (cell) Atomics.store(cell, COMMITTED, committed);
 }

@@ -68,6 +68,8 @@ export class RemoteTransport implements Transport {
   #requested = 0;
   #returned = 0;
   #acked = 0;
+  #finished = 0;
+  #committed = 0;
   #window = 4;
   #avg = -1;
   #lastReturn = -1;
@@ -143,20 +145,30 @@ export class RemoteTransport implements Transport {
 
   // Shares how far the reader got (see progress.ts).
   #mark(): void {
-    if (!this.#cell) return;
-    writeRead(
-      this.#cell,
-      Math.max(0, Math.min(this.#returned, this.#asked - 1)),
-      this.#returned,
-    );
-    if (dirty.size === 0) writeCommitted(this.#cell);
+    this.#finished = Math.max(0, Math.min(this.#returned, this.#asked - 1));
+    writeRead(this.#cell, this.#finished, this.#returned);
+    if (dirty.size === 0) this.#commit();
+  }
+
+  // Finished items whose outputs have all left this thread: only these are
+  // acknowledged, so an item is never dropped while its result could be lost.
+  #commit(): void {
+    if (this.#committed === this.#finished) return;
+    this.#committed = this.#finished;
+    writeCommitted(this.#cell, this.#committed);
   }
 
   static #flushAll(): void {
     flushScheduled = false;
     for (const transport of dirty) transport.#flush();
     dirty.clear();
-    for (const transport of open) writeCommitted(transport.#cell);
+    for (const transport of open) {
+      transport.#commit();
+      // A blocked reader's finished items may be what an end marker waits for.
+      if (
+        transport.#readers.length > 0 && transport.#committed > transport.#acked
+      ) transport.#topUp();
+    }
   }
 
   get(options: WaitOptions): Promise<Entry> {
@@ -232,7 +244,7 @@ export class RemoteTransport implements Transport {
 
   #topUp(): void {
     const have = this.#inbox.length + this.#requested;
-    const unacked = this.#returned - this.#acked;
+    const unacked = this.#committed - this.#acked;
     const need = this.#readers.length > 0
       ? Math.max(this.#window, this.#readers.length)
       : this.#window;
@@ -245,7 +257,7 @@ export class RemoteTransport implements Transport {
     // waiting for exactly that.
     if (n > 0 || (this.#readers.length > 0 && unacked > 0)) {
       this.#requested += n;
-      this.#acked = this.#returned;
+      this.#acked = this.#committed;
       this.#post({ t: "pull", n, a: unacked });
     }
   }

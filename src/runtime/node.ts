@@ -14,6 +14,9 @@ import type {
   WorkerScope,
 } from "./types.ts";
 
+const READY = "workq:ready";
+const READY_BOUND_MS = 5000;
+
 // Deno runs worker_threads too, but stalls silently at a heap limit.
 const honoursLimits = !("Deno" in globalThis);
 
@@ -41,12 +44,35 @@ function spawn(
     exited = true;
     events.exit(code);
   });
+  // Terminating a worker while it evaluates modules (its own, with the
+  // adapter's top-level await, or the task's) can abort the whole process on
+  // Node 22 (V8 "Check failed: (location_) != nullptr"): wait until the
+  // worker says its task is loaded, or it has ended, or a bound has passed.
+  let ready = false;
+  const readyOrGone = new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, READY_BOUND_MS);
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    worker.once("exit", done);
+    worker.once("error", done);
+    worker.on("message", (data) => {
+      if (data === READY) {
+        ready = true;
+        done();
+      }
+    });
+  });
   return {
     post: (message, transfer) => worker.postMessage(message, transfer as never),
     listen: (handler) => {
-      worker.on("message", handler);
+      worker.on("message", (data) => {
+        if (data !== READY) handler(data);
+      });
     },
     terminate: async () => {
+      if (!ready && !exited) await readyOrGone;
       await worker.terminate();
     },
     retire: (graceMs) => {
@@ -86,6 +112,9 @@ function workerScope(): WorkerScope {
     // by itself and its console output is flushed first.
     done() {
       port.close();
+    },
+    loaded() {
+      port.postMessage(READY);
     },
     onSelfExit(handler) {
       // Node reports a worker's own exit through the parent's "exit" event.

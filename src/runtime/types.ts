@@ -54,6 +54,8 @@ export interface WorkerScope {
   onSelfExit(handler: (code: number) => void): void;
   /** The task is over and reported: let the thread end by itself if it can. */
   done(): void;
+  /** The task's module is loaded (or failed to): the thread may be stopped safely. */
+  loaded(): void;
 }
 
 /** A runtime family: Web Workers (Deno, Bun) or `node:worker_threads`. */

@@ -67,6 +67,7 @@ function workerScope(): WorkerScope {
       });
     },
     done() {},
+    loaded() {},
     onSelfExit(handler) {
       // A Deno worker that closes or exits itself ends silently: say so first.
       const close = self.close?.bind(self);

@@ -69,7 +69,7 @@ async function handBack(): Promise<void> {
 async function start(message: StartMessage): Promise<void> {
   const { task } = message;
   try {
-    const fn = await load(task);
+    const fn = await load(task).finally(() => scope.loaded());
     const args = message.wired
       ? decode(message.args) as unknown[]
       : message.args;
