@@ -6,11 +6,13 @@
  *   bun bench/peer_bench.ts ...
  *   deno run --allow-read --allow-write --allow-env --allow-run --allow-sys bench/peer_bench.ts ...
  *
- * Prints `RESULT {json}` lines: one per repeat of each workload.
+ * Prints `RESULT {json}` lines: one per repeat of each workload; each W2
+ * repeat also times the same tasks on one thread, just before, for its ideal.
  */
 import process from "node:process";
 import { emit } from "./lib.ts";
 import { makePool, type PeerName, type Pool } from "./peers.ts";
+import { spin } from "./work.ts";
 
 const [name, items, count, rounds, repeats] = process.argv.slice(2);
 const ITEMS = Number(items);
@@ -44,6 +46,13 @@ async function tiny(): Promise<number> {
   return ITEMS / (elapsed / 1000);
 }
 
+/** The same tasks on this thread, timed just before each W2 repeat (ms). */
+function single(): number {
+  const started = performance.now();
+  for (let i = 0; i < TASKS; i++) spin(N);
+  return performance.now() - started;
+}
+
 /** W2: CPU-bound tasks, all submitted at once (wall ms). */
 async function cpu(): Promise<number> {
   const pool = makePool(name as PeerName, WORKERS);
@@ -58,5 +67,8 @@ async function cpu(): Promise<number> {
 }
 
 for (let i = 0; i < REPEATS; i++) emit({ w: "w1", value: await tiny() });
-for (let i = 0; i < REPEATS; i++) emit({ w: "w2", value: await cpu() });
+for (let i = 0; i < 20; i++) spin(N >> 4); // let the JIT settle
+for (let i = 0; i < REPEATS; i++) {
+  emit({ w: "w2", single: single(), value: await cpu() });
+}
 process.exit(0);

@@ -27,7 +27,6 @@ import {
   rawBig,
   rawSpin,
   rawThroughput,
-  repeat,
   runChild,
   selfCommand,
   workqBig,
@@ -76,39 +75,84 @@ function timeSpin(n: number, times: number): number {
 }
 log("calibrating the 5 ms task");
 for (let i = 0; i < 20; i++) spin(200_000); // let the JIT settle
-let rounds = 1_000_000;
+let spinRounds = 1_000_000;
 for (let i = 0; i < 3; i++) {
-  rounds = Math.max(1000, Math.round(rounds * TASK_MS / timeSpin(rounds, 9)));
+  spinRounds = Math.max(
+    1000,
+    Math.round(spinRounds * TASK_MS / timeSpin(spinRounds, 9)),
+  );
 }
-const taskMs = timeSpin(rounds, 15);
+const taskMs = timeSpin(spinRounds, 15);
 
 // ---------------------------------------------------------- W1..W3, in here
-log("W1 raw ceiling, 1 and 64 items per message");
-const raw1 = await repeat(REPEATS, () => rawThroughput(ITEMS, WORKERS, 1));
-const raw64 = await repeat(REPEATS, () => rawThroughput(ITEMS, WORKERS, 64));
-log("W1 workq tiny tasks");
-const wqTiny = await repeat(REPEATS, () => workqThroughput(ITEMS, WORKERS));
-log("W1 ezq's sum through a workq Queue");
-const wqSum = await repeat(REPEATS, () => workqSum(ITEMS, WORKERS));
+// The machine is shared: every round runs each contender once, one after the
+// other, so that a busy spell hits them alike; figures are medians over the
+// rounds, and a target's ratio is the median of the ratios of each round.
+type Rounds<K extends string> = Record<K, number[]>;
+async function interleave<K extends string>(
+  fns: Record<K, () => Promise<number>>,
+): Promise<Rounds<K>> {
+  const keys = Object.keys(fns) as K[];
+  const out = Object.fromEntries(keys.map((k) => [k, []])) as unknown as Rounds<
+    K
+  >;
+  for (let i = 0; i < REPEATS; i++) {
+    for (const k of keys) out[k].push(await fns[k]());
+  }
+  return out;
+}
+/** The median over the rounds of `f(round)`. */
+function perRound<K extends string>(
+  r: Rounds<K>,
+  f: (at: (k: K) => number) => number,
+): number {
+  const n = (Object.values(r) as number[][])[0].length;
+  return median(
+    Array.from({ length: n }, (_, i) => f((k) => r[k][i])),
+  );
+}
+
+log("W1 raw ceiling (1 and 64 items per message), workq, ezq's sum");
+const w1 = await interleave({
+  raw1: () => rawThroughput(ITEMS, WORKERS, 1),
+  raw64: () => rawThroughput(ITEMS, WORKERS, 64),
+  workq: () => workqThroughput(ITEMS, WORKERS),
+  sum: () => workqSum(ITEMS, WORKERS),
+});
+const raw1 = median(w1.raw1);
+const raw64 = median(w1.raw64);
+const wqTiny = median(w1.workq);
+const wqSum = median(w1.sum);
 
 log("W2 single thread, raw and workq");
-const single = await repeat(REPEATS, () => {
-  const t0 = performance.now();
-  for (let i = 0; i < CPU_TASKS; i++) spin(rounds);
-  return Promise.resolve(performance.now() - t0);
+const w2 = await interleave({
+  single: () => {
+    const t0 = performance.now();
+    for (let i = 0; i < CPU_TASKS; i++) spin(spinRounds);
+    return Promise.resolve(performance.now() - t0);
+  },
+  raw: () => rawSpin(CPU_TASKS, spinRounds, WORKERS),
+  workq: () => workqSpin(CPU_TASKS, spinRounds, WORKERS),
 });
+const single = median(w2.single);
 const ideal = single / WORKERS;
-const rawCpu = await repeat(REPEATS, () => rawSpin(CPU_TASKS, rounds, WORKERS));
-const wqCpu = await repeat(
-  REPEATS,
-  () => workqSpin(CPU_TASKS, rounds, WORKERS),
-);
+const rawCpu = median(w2.raw);
+const wqCpu = median(w2.workq);
+/** Speed-up against the ideal, per round. */
+const efficiency = (k: "raw" | "workq") =>
+  perRound(w2, (at) => at("single") / WORKERS / at(k));
 
 log("W3 64 MiB round trips");
-const rawMove = await repeat(REPEATS, () => rawBig(BIG, true));
-const rawCopy = await repeat(REPEATS, () => rawBig(BIG, false));
-const wqMove = await repeat(REPEATS, () => workqBig(BIG, true));
-const wqCopy = await repeat(REPEATS, () => workqBig(BIG, false));
+const w3 = await interleave({
+  rawMove: () => rawBig(BIG, true),
+  workqMove: () => workqBig(BIG, true),
+  rawCopy: () => rawBig(BIG, false),
+  workqCopy: () => workqBig(BIG, false),
+});
+const rawMove = median(w3.rawMove);
+const rawCopy = median(w3.rawCopy);
+const wqMove = median(w3.workqMove);
+const wqCopy = median(w3.workqCopy);
 
 // ------------------------------------------------------- children: the peers
 interface PeerFigures {
@@ -117,6 +161,8 @@ interface PeerFigures {
   detail: string;
   w1: Figure;
   w2: Figure;
+  /** W2 speed-up against the ideal, per repeat (the child times one thread too). */
+  w2Efficiency: Figure;
   cold: Figure;
 }
 const peers = new Map<PeerName, PeerFigures>();
@@ -131,6 +177,7 @@ for (const name of WITH_PEERS ? PEERS : []) {
     detail: "",
     w1: "missing",
     w2: "missing",
+    w2Efficiency: "missing",
     cold: "missing",
   };
   peers.set(name, figures);
@@ -139,7 +186,13 @@ for (const name of WITH_PEERS ? PEERS : []) {
   log(`W1, W2 ${name} ${figures.version}`);
   const [cmd, args] = selfCommand(
     new URL("./peer_bench.ts", import.meta.url),
-    [name, String(ITEMS), String(CPU_TASKS), String(rounds), String(REPEATS)],
+    [
+      name,
+      String(ITEMS),
+      String(CPU_TASKS),
+      String(spinRounds),
+      String(REPEATS),
+    ],
     ["--unstable-detect-cjs"],
   );
   const child = await runChild(cmd, args, { quietMs: QUIET_MS });
@@ -154,6 +207,13 @@ for (const name of WITH_PEERS ? PEERS : []) {
   };
   figures.w1 = of("w1");
   figures.w2 = of("w2");
+  if (typeof figures.w2 === "number") {
+    figures.w2Efficiency = median(
+      child.results.filter((r) => r.w === "w2").map((r) =>
+        (r.single as number) / WORKERS / (r.value as number)
+      ),
+    );
+  } else figures.w2Efficiency = figures.w2;
   if (child.status !== "ok") log(`${name}: ${child.status}\n${child.detail}`);
 }
 
@@ -284,8 +344,10 @@ const cell = (f: Figure | undefined, show = (n: number) => fmt(n)) =>
   f === undefined ? "" : typeof f === "number" ? show(f) : f;
 const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
 const mib = (n: number) => (n / MiB).toFixed(1);
-const cpuCell = (f: Figure | undefined) =>
-  cell(f, (ms) => `${fmt(ms)} (${pct(ideal / ms)})`);
+const cpuCell = (ms: Figure | undefined, eff: Figure | undefined) =>
+  typeof ms === "number" && typeof eff === "number"
+    ? `${fmt(ms)} (${pct(eff)})`
+    : cell(ms);
 
 const peerNames = [...peers.keys()];
 const head = [
@@ -341,9 +403,9 @@ row(
     fmt(single)
   } ms, ideal ${fmt(ideal)} ms`,
   "ms (% of ideal)",
-  cpuCell(rawCpu),
-  cpuCell(wqCpu),
-  (p) => cpuCell(p.w2),
+  cpuCell(rawCpu, efficiency("raw")),
+  cpuCell(wqCpu, efficiency("workq")),
+  (p) => cpuCell(p.w2, p.w2Efficiency),
 );
 row("W3 64 MiB round trip, transferred", "ms", fmt(rawMove), fmt(wqMove));
 row("W3 64 MiB round trip, copied", "ms", fmt(rawCopy), fmt(wqCopy));
@@ -420,7 +482,7 @@ target(
 );
 target(
   "W1 workq / raw batched ceiling (64 per msg), tasks/s",
-  wqTiny / raw64,
+  perRound(w1, (at) => at("workq") / at("raw64")),
   pct,
   "≥ 50%",
   (r) => r >= 0.5,
@@ -434,21 +496,21 @@ target(
 );
 target(
   "W2 workq speed-up / ideal (single / 2)",
-  ideal / wqCpu,
+  efficiency("workq"),
   pct,
   "≥ 95%",
   (r) => r >= 0.95,
 );
 target(
   "W3 workq transfer / raw transfer",
-  wqMove / rawMove,
+  perRound(w3, (at) => at("workqMove") / at("rawMove")),
   (r) => `${r >= 1 ? "+" : ""}${((r - 1) * 100).toFixed(0)}%`,
   "< +10%",
   (r) => r < 1.1,
 );
 target(
   "W3 workq copy / workq transfer",
-  wqCopy / wqMove,
+  perRound(w3, (at) => at("workqCopy") / at("workqMove")),
   times,
   "≥ 20x",
   (r) => r >= 20,
@@ -539,15 +601,22 @@ try {
         date: new Date().toISOString(),
         repeats: REPEATS,
         workers: WORKERS,
-        calibration: { rounds, taskMs },
-        w1: { items: ITEMS, raw1, raw64, workq: wqTiny, workqSumMs: wqSum },
-        w2: { tasks: CPU_TASKS, single, ideal, raw: rawCpu, workq: wqCpu },
+        calibration: { spinRounds, taskMs },
+        w1: {
+          items: ITEMS,
+          median: { raw1, raw64, workq: wqTiny, workqSumMs: wqSum },
+          each: w1,
+        },
+        w2: {
+          tasks: CPU_TASKS,
+          median: { single, ideal, raw: rawCpu, workq: wqCpu },
+          efficiency: { raw: efficiency("raw"), workq: efficiency("workq") },
+          each: w2,
+        },
         w3: {
           bytes: BIG,
-          rawMove,
-          rawCopy,
-          workqMove: wqMove,
-          workqCopy: wqCopy,
+          median: { rawMove, rawCopy, workqMove: wqMove, workqCopy: wqCopy },
+          each: w3,
         },
         w4: { raw: coldRaw, workq: coldWq },
         w5: {
