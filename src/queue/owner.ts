@@ -28,7 +28,7 @@ export function serve(
   port: Port,
   cell: Int32Array | undefined,
 ): (error: Error) => void {
-  let waiting = 0; // bounded puts not yet accepted
+  let waiting = 0; // puts not yet in the queue (a bounded queue is full)
   let syncs: number[] = [];
   let open = true;
   const post = (message: OwnerMessage, transfer: Transferable[] = []) => {
@@ -63,18 +63,13 @@ export function serve(
     const message = event.data;
     switch (message.t) {
       case "put": {
-        const entries = unpack(message.b);
-        if (!message.s) {
-          broker.put(entries);
-          break;
-        }
         waiting++;
         const accepted = () => {
           waiting--;
-          post({ t: "accepted", n: entries.length, z: broker.size });
+          post({ t: "accepted", z: broker.size });
           flushSyncs();
         };
-        if (broker.put(entries, accepted)) accepted();
+        if (broker.put(unpack(message.b), accepted)) accepted();
         break;
       }
       case "pull":

@@ -38,8 +38,8 @@ export interface Batch {
 
 /** Client to owner. */
 export type ClientMessage =
-  /** Items put by the client; with `s`, the owner answers `accepted` once they are in. */
-  | { t: "put"; b: Batch; s: boolean }
+  /** Items put by the client; the owner answers `accepted` once they are all in. */
+  | { t: "put"; b: Batch }
   /** `n` more items may be sent; the first `a` items held are finished. */
   | { t: "pull"; n: number; a: number }
   /** Answer `synced` once every earlier put of this client is in the queue. */
@@ -53,8 +53,8 @@ export type ClientMessage =
 export type OwnerMessage =
   /** Items for the client; `z` is the queue's size after they left. */
   | { t: "items"; b: Batch; z: number }
-  /** `n` more of the client's bounded puts are in the queue. */
-  | { t: "accepted"; n: number; z: number }
+  /** The client's oldest unanswered put is all in the queue. */
+  | { t: "accepted"; z: number }
   | { t: "synced"; id: number; z: number }
   /** The release is done; the port closes after this. */
   | { t: "released"; z: number };

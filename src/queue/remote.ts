@@ -38,11 +38,25 @@ const SAMPLE_EVERY = 16;
 
 const open = new Set<RemoteTransport>();
 const RESOLVED = Promise.resolve();
-// Transports of this thread with puts not yet posted. They are flushed
-// together, and only when none is left does finished work count as
-// committed: its outputs have all left the thread.
+// Transports of this thread with puts not yet posted; they are flushed
+// together. Finished work counts as committed only once every put made
+// before it has been accepted by its queue's owner: a message posted by a
+// thread that is then stopped may never arrive (Bun, Deno).
 const dirty = new Set<RemoteTransport>();
 let flushScheduled = false;
+
+/** One flush of this thread: how far each reader had finished, and how many batches are unconfirmed. */
+interface Ticket {
+  pending: number;
+  marks: Map<RemoteTransport, number>;
+}
+const tickets: Ticket[] = [];
+
+/** A batch of puts waiting for its owner's "accepted". */
+interface SentBatch {
+  ticket: Ticket;
+  waiters: Waiter<void>[];
+}
 
 /** Every client transport of this thread, for the end of a task. */
 export function clientTransports(): Iterable<RemoteTransport> {
@@ -59,9 +73,10 @@ export class RemoteTransport implements Transport {
   #refd = true;
 
   #outbox: Entry[] = [];
-  #outWaiters: Waiter<void>[] = []; // bounded queues only
+  #outWaiters: Waiter<void>[] = []; // bounded queues only: they wait for "accepted"
   #lost: Error | undefined; // an unbounded put that failed after it resolved
-  #accepting = new Deque<Waiter<void>>();
+  #sent = new Deque<SentBatch>();
+  #boundedWaiting = 0;
 
   #inbox = new Deque<Entry>();
   #readers: Waiter<Entry>[] = [];
@@ -111,6 +126,7 @@ export class RemoteTransport implements Transport {
       accepted = new Promise<void>((resolve, reject) =>
         this.#outWaiters.push({ resolve, reject })
       );
+      this.#boundedWaiting++;
     }
     dirty.add(this);
     // A transfer goes at once: the sender's buffers are detached when put resolves.
@@ -147,27 +163,40 @@ export class RemoteTransport implements Transport {
   #mark(): void {
     this.#finished = Math.max(0, Math.min(this.#returned, this.#asked - 1));
     writeRead(this.#cell, this.#finished, this.#returned);
-    if (dirty.size === 0) this.#commit();
+    if (dirty.size > 0) return; // the next flush's ticket will carry it
+    const last = tickets[tickets.length - 1];
+    if (last) last.marks.set(this, this.#finished);
+    else this.#commitTo(this.#finished);
   }
 
-  // Finished items whose outputs have all left this thread: only these are
-  // acknowledged, so an item is never dropped while its result could be lost.
-  #commit(): void {
-    if (this.#committed === this.#finished) return;
-    this.#committed = this.#finished;
-    writeCommitted(this.#cell, this.#committed);
+  // Finished items whose outputs have all reached their queues: only these
+  // are acknowledged, so an item is never dropped while its result could be lost.
+  #commitTo(finished: number): void {
+    if (finished <= this.#committed) return;
+    this.#committed = finished;
+    writeCommitted(this.#cell, finished);
+    // A blocked reader's finished items may be what an end marker waits for.
+    if (this.#readers.length > 0) this.#topUp();
   }
 
   static #flushAll(): void {
     flushScheduled = false;
-    for (const transport of dirty) transport.#flush();
+    if (dirty.size === 0) return;
+    const ticket: Ticket = { pending: 0, marks: new Map() };
+    for (const transport of dirty) transport.#flush(ticket);
     dirty.clear();
     for (const transport of open) {
-      transport.#commit();
-      // A blocked reader's finished items may be what an end marker waits for.
-      if (
-        transport.#readers.length > 0 && transport.#committed > transport.#acked
-      ) transport.#topUp();
+      ticket.marks.set(transport, transport.#finished);
+    }
+    tickets.push(ticket);
+    RemoteTransport.#settleTickets();
+  }
+
+  static #settleTickets(): void {
+    while (tickets.length > 0 && tickets[0].pending === 0) {
+      for (const [transport, finished] of tickets.shift()!.marks) {
+        transport.#commitTo(finished);
+      }
     }
   }
 
@@ -279,9 +308,15 @@ export class RemoteTransport implements Transport {
         if (this.#readers.length > 0) this.#topUp();
         break;
       }
-      case "accepted":
-        for (let i = 0; i < message.n; i++) this.#accepting.shift()?.resolve();
+      case "accepted": {
+        const batch = this.#sent.shift();
+        if (!batch) break;
+        this.#boundedWaiting -= batch.waiters.length;
+        for (const waiter of batch.waiters) waiter.resolve();
+        batch.ticket.pending--;
+        RemoteTransport.#settleTickets();
         break;
+      }
       case "synced":
         this.#syncs.get(message.id)?.();
         this.#syncs.delete(message.id);
@@ -295,55 +330,42 @@ export class RemoteTransport implements Transport {
     this.#refresh();
   }
 
-  #flush(): void {
+  #flush(ticket: Ticket): void {
     if (this.#outbox.length === 0) return;
     const entries = this.#outbox;
     const waiters = this.#outWaiters;
     this.#outbox = [];
     this.#outWaiters = [];
-    const bounded = this.maxsize !== Infinity;
     try {
-      const transfer: Transferable[] = [];
-      this.#post(
-        { t: "put", b: pack(entries, transfer), s: bounded },
-        transfer,
-      );
-    } catch (error) {
-      // A value the check above could not see through (a host object): the
-      // batch cannot go as one, so each entry goes alone, and the ones that
-      // cannot be cloned are reported without losing the others.
-      this.#sendOneByOne(entries, waiters, error);
-      return;
-    }
-    for (const waiter of waiters) this.#accepting.push(waiter);
-    this.#refresh();
-  }
-
-  #sendOneByOne(
-    entries: Entry[],
-    waiters: Waiter<void>[],
-    first: unknown,
-  ): void {
-    const bounded = waiters.length > 0;
-    for (let i = 0; i < entries.length; i++) {
-      try {
-        const transfer: Transferable[] = [];
-        this.#post(
-          { t: "put", b: pack([entries[i]], transfer), s: bounded },
-          transfer,
-        );
-        if (bounded) this.#accepting.push(waiters[i]);
-      } catch (error) {
-        const failure = cloneError(
-          `put into queue "${this.name}"`,
-          entries[i].d,
-          error ?? first,
-        );
-        if (bounded) waiters[i].reject(failure);
-        else this.#lost = failure;
+      this.#send(entries, waiters, ticket);
+    } catch {
+      // A value the put-time check could not see through (a host object):
+      // each entry goes alone, and only the ones that cannot be cloned fail.
+      const bounded = waiters.length > 0;
+      for (let i = 0; i < entries.length; i++) {
+        try {
+          this.#send([entries[i]], bounded ? [waiters[i]] : [], ticket);
+        } catch (error) {
+          const failure = cloneError(
+            `put into queue "${this.name}"`,
+            entries[i].d,
+            error,
+          );
+          if (bounded) {
+            this.#boundedWaiting--;
+            waiters[i].reject(failure);
+          } else this.#lost = failure;
+        }
       }
     }
     this.#refresh();
+  }
+
+  #send(entries: Entry[], waiters: Waiter<void>[], ticket: Ticket): void {
+    const transfer: Transferable[] = [];
+    this.#post({ t: "put", b: pack(entries, transfer) }, transfer);
+    ticket.pending++;
+    this.#sent.push({ ticket, waiters });
   }
 
   #post(message: ClientMessage, transfer: Transferable[] = []): void {
@@ -356,9 +378,14 @@ export class RemoteTransport implements Transport {
     this.#closed = error;
     open.delete(this);
     for (const reader of this.#readers.splice(0)) reader.reject(error);
-    for (let w = this.#accepting.shift(); w; w = this.#accepting.shift()) {
-      w.reject(error);
+    // The queue is gone, and with it whatever those puts were for: let the
+    // thread's other queues go on committing.
+    for (let batch = this.#sent.shift(); batch; batch = this.#sent.shift()) {
+      for (const waiter of batch.waiters) waiter.reject(error);
+      batch.ticket.pending--;
     }
+    this.#boundedWaiting = 0;
+    RemoteTransport.#settleTickets();
     for (const resolve of this.#syncs.values()) resolve();
     this.#syncs.clear();
     this.#released?.();
@@ -369,7 +396,7 @@ export class RemoteTransport implements Transport {
   // Keep the thread alive only while something here waits on the owner.
   #refresh(): void {
     const busy = !this.#closed &&
-      (this.#readers.length > 0 || this.#accepting.length > 0 ||
+      (this.#readers.length > 0 || this.#boundedWaiting > 0 ||
         this.#syncs.size > 0 ||
         this.#released !== undefined);
     if (busy === this.#refd) return;
