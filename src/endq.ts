@@ -2,8 +2,9 @@
  * Ending queues: ezq's `endq` and `endq_and_wait`.
  * @module
  */
-import type { Queue } from "./queue/queue.ts";
-import type { WorkerHandle } from "./run.ts";
+import { checkQueue, type Queue } from "./queue/queue.ts";
+import { WorkerHandle } from "./run.ts";
+import { show } from "./validate.ts";
 
 /**
  * Puts the end marker in a queue, so that one reader's iteration stops
@@ -21,6 +22,11 @@ import type { WorkerHandle } from "./run.ts";
  * ```
  */
 export function endq(q: Queue<unknown>): Promise<void> {
+  try {
+    checkQueue("end a queue with endq()", "q", q);
+  } catch (error) {
+    return Promise.reject(error);
+  }
   return q.end();
 }
 
@@ -52,16 +58,18 @@ export async function endqAndWait<R>(
   q: Queue<unknown>,
   workers: WorkerHandle<R> | readonly WorkerHandle<R>[],
 ): Promise<R[]> {
+  checkQueue("end a queue with endqAndWait()", "q", q);
   const list = Array.isArray(workers) ? workers : [workers as WorkerHandle<R>];
-  for (const worker of list) {
-    if (!worker || typeof worker !== "object" || !("result" in worker)) {
+  list.forEach((worker, i) => {
+    if (!(worker instanceof WorkerHandle)) {
+      const name = Array.isArray(workers) ? `workers[${i}]` : "workers";
       throw new TypeError(
-        `Cannot wait for workers: expected handles from run(), received ${
-          String(worker)
+        `Cannot wait for workers: ${name} must be a handle from run(), received ${
+          show(worker)
         }`,
       );
     }
-  }
+  });
   for (let i = 0; i < list.length; i++) await q.end();
   const settled = await Promise.allSettled(list.map((worker) => worker.result));
   const failed = settled.find((s) => s.status === "rejected");

@@ -2,6 +2,7 @@
  * Messages: what a queue carries.
  * @module
  */
+import * as v from "./validate.ts";
 
 /**
  * The kind of the end-of-queue marker. It is reserved: `put` refuses a
@@ -60,11 +61,14 @@ export class Msg<T = unknown> {
    * Creates a message.
    * @param init The fields; each is optional.
    * @param attempt Set by workq on redelivery; leave it out.
+   * @throws {TypeError} When `init` is not an object, `kind` not a string or `order` not a number.
    */
-  constructor(init: MsgInit<T> = {}, attempt = 1) {
-    this.kind = init.kind ?? "";
-    this.data = init.data as T;
-    this.order = init.order ?? 0;
+  constructor(init?: MsgInit<T>, attempt = 1) {
+    const what = "create a Msg";
+    const given = v.options(what, "init", init);
+    this.kind = v.string(what, "init.kind", given.kind, "");
+    this.data = given.data as T;
+    this.order = v.number(what, "init.order", given.order, 0);
     this.attempt = attempt;
   }
 }

@@ -3,6 +3,8 @@
  * @module
  */
 
+import { show } from "./validate.ts";
+
 const marked = new WeakMap<object, Transferable[]>();
 
 /**
@@ -28,12 +30,14 @@ const marked = new WeakMap<object, Transferable[]>();
 export function transfer<T>(value: T, list: Transferable[]): T {
   if (typeof value !== "object" || value === null) {
     throw new TypeError(
-      `Cannot mark for transfer: value must be an object, received ${typeof value}`,
+      `Cannot mark for transfer: value must be an object, received ${
+        show(value)
+      }`,
     );
   }
   if (!Array.isArray(list)) {
     throw new TypeError(
-      `Cannot mark for transfer: list must be an array, received ${typeof list}`,
+      `Cannot mark for transfer: list must be an array, received ${show(list)}`,
     );
   }
   marked.set(value, list);

@@ -107,7 +107,18 @@ test("an item that keeps killing workers becomes a dead letter; the rest go on",
   await outQ.end();
   const out = [];
   for await (const msg of outQ) out.push(msg.data);
-  assert.deepEqual(out.sort((a, b) => a - b), [0, 1, 2, 3, 5, 6, 7, 8, 9]);
+  // At least once: a dying worker's recent results may come twice.
+  assert.deepEqual([...new Set(out)].sort((a, b) => a - b), [
+    0,
+    1,
+    2,
+    3,
+    5,
+    6,
+    7,
+    8,
+    9,
+  ]);
 });
 
 test("a task past its timeout is stopped and reported; the items it held go back", async () => {

@@ -125,3 +125,23 @@ test("a missing export is reported clearly", async () => {
     /no exported function "nope"/,
   );
 });
+
+test("a task whose result cannot be cloned rejects with a TypeError naming it", async () => {
+  const error = await run(() => ({ callback: () => 1 })).result.then(
+    () => undefined,
+    (e) => e as Error,
+  );
+  assert.ok(error instanceof TypeError, String(error));
+  assert.match(error.message, /return from task/);
+  assert.match(error.message, /value\.callback \(function/);
+});
+
+test("a task module that does not exist rejects clearly; nothing hangs", async () => {
+  const missing = task(here("./fixtures/no_such_module.ts"), "x");
+  const error = await run(missing).result.then(
+    () => undefined,
+    (e) => e as Error,
+  );
+  assert.ok(error instanceof Error);
+  assert.match(String(error.message), /no_such_module/);
+});

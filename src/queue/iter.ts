@@ -3,7 +3,7 @@
  * @module
  */
 import type { Msg } from "../msg.ts";
-import type { Queue } from "./queue.ts";
+import { checkQueue, type Queue } from "./queue.ts";
 
 /**
  * Iterates over a queue's messages until the end marker, which the loop
@@ -23,6 +23,7 @@ import type { Queue } from "./queue.ts";
 export function iterMsg<T>(
   q: Queue<T>,
 ): AsyncIterableIterator<Msg<T>> {
+  checkQueue("iterate with iterMsg()", "q", q);
   return q[Symbol.asyncIterator]();
 }
 
@@ -50,6 +51,7 @@ export async function* iterSortq<T>(
   q: Queue<T>,
   start = 0,
 ): AsyncIterableIterator<Msg<T>> {
+  checkQueue("iterate with iterSortq()", "q", q);
   if (!Number.isInteger(start)) {
     throw new TypeError(
       `Cannot sort a queue from start ${String(start)}: expected an integer`,

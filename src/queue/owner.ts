@@ -16,6 +16,18 @@ import {
 
 type Port = MessagePort & { unref?: () => void };
 
+// Every client port this thread serves, to tell them when the thread's work ends.
+const serving = new Set<() => void>();
+
+/**
+ * This thread is ending: the queues it owns end with it, so their clients in
+ * other threads are told now rather than left waiting (Deno's ports say
+ * nothing when the other side goes).
+ */
+export function shutOwnedQueues(): void {
+  for (const shut of [...serving]) shut();
+}
+
 const CLOSE_GRACE_MS = 50;
 
 /**
@@ -54,6 +66,7 @@ export function serve(
   const close = (death?: Death) => {
     if (!open) return;
     open = false;
+    serving.delete(shut);
     broker.remove(consumer, death);
     port.onmessage = null;
     port.close();
@@ -91,6 +104,11 @@ export function serve(
     }
   };
   const died = (error: Error) => close({ error, progress: readProgress(cell) });
+  const shut = () => {
+    post({ t: "gone", z: 0 });
+    close();
+  };
+  serving.add(shut);
   // Where the runtime says that the other end's thread is gone (Node, Bun).
   // The handle of the worker that held it says the same with the cause, just
   // after the thread stopped: give it a moment to be first.

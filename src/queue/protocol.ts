@@ -56,6 +56,8 @@ export type OwnerMessage =
   /** The client's oldest unanswered put is all in the queue. */
   | { t: "accepted"; z: number }
   | { t: "synced"; id: number; z: number }
+  /** The owner's thread is ending: the queue is gone. */
+  | { t: "gone"; z: number }
   /** The release is done; the port closes after this. */
   | { t: "released"; z: number };
 

@@ -391,6 +391,15 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>> {
   }
 }
 
+/** Throws a `TypeError` unless `value` is a {@linkcode Queue}. */
+export function checkQueue(what: string, name: string, value: unknown): void {
+  if (!(value instanceof Queue)) {
+    throw new TypeError(
+      `Cannot ${what}: ${name} must be a Queue, received ${v.show(value)}`,
+    );
+  }
+}
+
 function checkPut(name: string, options: PutOptions): void {
   const what = `put into queue "${name}"`;
   v.options(what, "options", options);

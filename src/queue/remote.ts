@@ -321,6 +321,13 @@ export class RemoteTransport implements Transport {
         this.#syncs.get(message.id)?.();
         this.#syncs.delete(message.id);
         break;
+      case "gone":
+        this.#fail(
+          new Error(
+            `Queue "${this.name}" is gone: the thread that owned it has ended`,
+          ),
+        );
+        return;
       case "released":
         this.#fail(
           new Error(`Queue "${this.name}" was released by this thread`),

@@ -17,6 +17,10 @@ import type {
 const READY = "workq:ready";
 const READY_BOUND_MS = 5000;
 
+// Deno runs worker_threads too, but stalls silently at a heap limit; its
+// workers print straight to the process (nothing to flush before stopping
+// them) and do not end by themselves when their port closes.
+const pipesConsole = !("Deno" in globalThis);
 // Deno runs worker_threads too, but stalls silently at a heap limit.
 const honoursLimits = !("Deno" in globalThis);
 
@@ -77,6 +81,7 @@ function spawn(
     },
     retire: (graceMs) => {
       if (exited) return Promise.resolve();
+      if (!pipesConsole) return worker.terminate().then(() => {});
       return new Promise<void>((resolve) => {
         const timer = setTimeout(
           () => worker.terminate().then(() => resolve(), () => resolve()),

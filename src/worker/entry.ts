@@ -6,6 +6,7 @@
 import * as workq from "../../mod.ts";
 import { errorToData } from "../errors.ts";
 import { clientTransports } from "../queue/remote.ts";
+import { shutOwnedQueues } from "../queue/owner.ts";
 import { runtime } from "../runtime/mod.ts";
 import type { TaskSpec } from "../task.ts";
 import { takeTransfer } from "../transfer.ts";
@@ -89,6 +90,8 @@ async function start(message: StartMessage): Promise<void> {
     }
     post({ t: "error", error: errorToData(error) });
   }
+  // Last: the result may carry a queue this thread owns; it is gone now.
+  shutOwnedQueues();
   scope.done();
 }
 

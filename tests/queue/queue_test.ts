@@ -209,3 +209,11 @@ test("a worker can pass a queue on to a worker of its own", async () => {
   assert.equal(await outer, "inner done");
   assert.equal((await q.get()).data, 7);
 });
+
+test("a queue whose owning worker ended fails readers elsewhere instead of hanging them", async () => {
+  const q = await run(() => new Queue<number>({ name: "short-lived" }));
+  await assert.rejects(
+    q.get({ timeout: 10_000 }),
+    /Queue "short-lived" is gone/,
+  );
+});
