@@ -53,6 +53,7 @@ const FLOW_BIG = 1_000_000;
 const FLOW_MAXSIZE = 1000;
 const FLOW_REPEATS = Math.min(REPEATS, 3);
 const QUIET_MS = 20_000; // a child silent this long "hangs"
+const STEP_MS = 120_000; // an in-process measurement this long "hangs"
 const MEM_QUIET_MS = 120_000; // the same for a memory run (1M items on Deno)
 const MiB = 1024 * 1024;
 
@@ -88,18 +89,47 @@ const taskMs = timeSpin(spinRounds, 15);
 // The machine is shared: every round runs each contender once, one after the
 // other, so that a busy spell hits them alike; figures are medians over the
 // rounds, and a target's ratio is the median of the ratios of each round.
+// A measurement that gives nothing for STEP_MS "hangs": it counts as NaN
+// (shown "hangs"), is logged, and is not run again; the suite goes on.
 type Rounds<K extends string> = Record<K, number[]>;
+const hung: string[] = [];
 async function interleave<K extends string>(
+  group: string,
   fns: Record<K, () => Promise<number>>,
 ): Promise<Rounds<K>> {
   const keys = Object.keys(fns) as K[];
   const out = Object.fromEntries(keys.map((k) => [k, []])) as unknown as Rounds<
     K
   >;
+  const stuck = new Set<K>();
   for (let i = 0; i < REPEATS; i++) {
-    for (const k of keys) out[k].push(await fns[k]());
+    for (const k of keys) {
+      if (stuck.has(k)) {
+        out[k].push(NaN);
+        continue;
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const value = await Promise.race([
+        fns[k](),
+        new Promise<number>((resolve) => {
+          timer = setTimeout(() => resolve(NaN), STEP_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (Number.isNaN(value)) {
+        stuck.add(k);
+        hung.push(`${group} ${k} (round ${i + 1})`);
+        log(`${group} ${k}: no result in ${STEP_MS / 1000} s, round ${i + 1}`);
+      }
+      out[k].push(value);
+    }
   }
   return out;
+}
+/** The median of the values that are numbers; NaN when none is. */
+function med(values: number[]): number {
+  const ok = values.filter((v) => !Number.isNaN(v));
+  return ok.length ? median(ok) : NaN;
 }
 /** The median over the rounds of `f(round)`. */
 function perRound<K extends string>(
@@ -107,25 +137,23 @@ function perRound<K extends string>(
   f: (at: (k: K) => number) => number,
 ): number {
   const n = (Object.values(r) as number[][])[0].length;
-  return median(
-    Array.from({ length: n }, (_, i) => f((k) => r[k][i])),
-  );
+  return med(Array.from({ length: n }, (_, i) => f((k) => r[k][i])));
 }
 
 log("W1 raw ceiling (1 and 64 items per message), workq, ezq's sum");
-const w1 = await interleave({
+const w1 = await interleave("W1", {
   raw1: () => rawThroughput(ITEMS, WORKERS, 1),
   raw64: () => rawThroughput(ITEMS, WORKERS, 64),
   workq: () => workqThroughput(ITEMS, WORKERS),
   sum: () => workqSum(ITEMS, WORKERS),
 });
-const raw1 = median(w1.raw1);
-const raw64 = median(w1.raw64);
-const wqTiny = median(w1.workq);
-const wqSum = median(w1.sum);
+const raw1 = med(w1.raw1);
+const raw64 = med(w1.raw64);
+const wqTiny = med(w1.workq);
+const wqSum = med(w1.sum);
 
 log("W2 single thread, raw and workq");
-const w2 = await interleave({
+const w2 = await interleave("W2", {
   single: () => {
     const t0 = performance.now();
     for (let i = 0; i < CPU_TASKS; i++) spin(spinRounds);
@@ -134,31 +162,33 @@ const w2 = await interleave({
   raw: () => rawSpin(CPU_TASKS, spinRounds, WORKERS),
   workq: () => workqSpin(CPU_TASKS, spinRounds, WORKERS),
 });
-const single = median(w2.single);
+const single = med(w2.single);
 const ideal = single / WORKERS;
-const rawCpu = median(w2.raw);
-const wqCpu = median(w2.workq);
+const rawCpu = med(w2.raw);
+const wqCpu = med(w2.workq);
 /** Speed-up against the ideal, per round. */
 const efficiency = (k: "raw" | "workq") =>
   perRound(w2, (at) => at("single") / WORKERS / at(k));
 
 log("W3 64 MiB round trips");
-const w3 = await interleave({
+const w3 = await interleave("W3", {
   rawMove: () => rawBig(BIG, true),
   workqMove: () => workqBig(BIG, true),
   rawCopy: () => rawBig(BIG, false),
   workqCopy: () => workqBig(BIG, false),
 });
-const rawMove = median(w3.rawMove);
-const rawCopy = median(w3.rawCopy);
-const wqMove = median(w3.workqMove);
-const wqCopy = median(w3.workqCopy);
+const rawMove = med(w3.rawMove);
+const rawCopy = med(w3.rawCopy);
+const wqMove = med(w3.workqMove);
+const wqCopy = med(w3.workqCopy);
 
 // ------------------------------------------------------- children: the peers
 interface PeerFigures {
   version: string;
   status: ChildResult["status"] | "missing";
   detail: string;
+  /** Where it hung or failed. */
+  where?: string;
   w1: Figure;
   w2: Figure;
   /** W2 speed-up against the ideal, per repeat (the child times one thread too). */
@@ -198,6 +228,13 @@ for (const name of WITH_PEERS ? PEERS : []) {
   const child = await runChild(cmd, args, { quietMs: QUIET_MS });
   figures.status = child.status;
   figures.detail = child.detail;
+  if (child.status !== "ok") {
+    const done1 = child.results.filter((r) => r.w === "w1").length;
+    const done2 = child.results.filter((r) => r.w === "w2").length;
+    figures.where = done1 < REPEATS
+      ? `W1, repeat ${done1 + 1}`
+      : `W2, repeat ${done2 + 1}`;
+  }
   const of = (w: string): Figure => {
     const values = child.results.filter((r) => r.w === w).map((r) =>
       r.value as number
@@ -334,7 +371,9 @@ if (WITH_PYTHON) {
 
 // ----------------------------------------------------------------- tables
 function fmt(n: number | undefined, digits = 3): string {
-  if (n === undefined || !Number.isFinite(n)) return "";
+  if (n === undefined) return "";
+  if (Number.isNaN(n)) return "hangs"; // see interleave
+  if (!Number.isFinite(n)) return "";
   if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
   if (n >= 10_000) return `${(n / 1000).toFixed(0)}k`;
   if (n >= 100) return n.toFixed(0);
@@ -554,10 +593,16 @@ function markdown(header: string[], rows: string[][]): string {
 const notes: string[] = [];
 for (const [name, p] of peers) {
   if (p.status !== "ok" && p.status !== "missing") {
+    const first = p.detail.split("\n").find((l) => l.trim()) ?? "";
     notes.push(
-      `${name}: ${p.status}${p.detail ? ` (${p.detail.split("\n")[0]})` : ""}`,
+      `${name}: ${p.status} in ${p.where}${first ? ` (stderr: ${first})` : ""}`,
     );
   }
+}
+for (const h of hung) {
+  notes.push(
+    `workq suite, in process: ${h} gave no result in ${STEP_MS / 1000} s`,
+  );
 }
 if (py.status !== "ok") notes.push(`python3: ${py.status} ${py.detail}`);
 
@@ -628,6 +673,7 @@ try {
           flowBig: { items: FLOW_BIG, ...flowBig },
           flowBoundedBoth: { items: FLOW_SMALL, ...flowBoth },
         },
+        hung,
         peers: Object.fromEntries(peers),
         python: py,
         targets,
