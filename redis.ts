@@ -1,0 +1,55 @@
+/**
+ * workq over Redis Streams: the same {@linkcode Queue} API, with the items
+ * in a Redis server, so that workers in other processes and on other hosts
+ * drain it. Open a queue with {@linkcode redisQueue}; start workers anywhere
+ * with the worker command (`jsr:@workq/workq/redis/worker`, see the README);
+ * end it with {@linkcode endqAndWaitRemote}; close handles with
+ * {@linkcode closeQueue}.
+ *
+ * Delivery is at least once: an item is acknowledged only after the
+ * consumer that read it asked for the next one and its own puts are in
+ * Redis; the items of a consumer that died are taken over by another after
+ * `claimIdle` ms; an item delivered more than `maxAttempts` times goes to
+ * `<name>:dead` ({@linkcode deadLetters}). Items are stored in a tagged
+ * binary encoding of the structured-clone types ({@linkcode encodeValue}),
+ * so workers on Deno, Bun and Node share a queue.
+ *
+ * @example ezq's sum, with the workers in other processes
+ * ```ts ignore
+ * import { iterMsg } from "@workq/workq";
+ * import { closeQueue, endqAndWaitRemote, redisQueue } from "@workq/workq/redis";
+ *
+ * const url = "redis://127.0.0.1:6379";
+ * const inQ = await redisQueue<number>(url, "sum-in");
+ * const outQ = await redisQueue<number>(url, "sum-out");
+ * // elsewhere, twice: deno run -A jsr:@workq/workq/redis/worker --url ... \
+ * //   --queue sum-in --results sum-out --module ./tasks.ts --export sum
+ * for (let i = 0; i < 1000; i++) await inQ.put(i);
+ * await endqAndWaitRemote(inQ, 2);
+ * await outQ.end();
+ * let total = 0;
+ * for await (const msg of iterMsg(outQ)) total += msg.data;
+ * console.log(total); // 499500
+ * await closeQueue(inQ);
+ * await closeQueue(outQ);
+ * ```
+ * @module
+ */
+export {
+  closeQueue,
+  deadLetters,
+  endqAndWaitRemote,
+  redisQueue,
+  type RedisQueueOptions,
+  type RemoteWaitOptions,
+} from "./src/redis/queue.ts";
+export { decodeValue, encodeValue } from "./src/redis/encoding.ts";
+// The types the functions above use, so that this entry documents itself.
+export type {
+  DeadLetter,
+  GetOptions,
+  PutOptions,
+  Queue,
+  QueueOptions,
+} from "./src/queue/queue.ts";
+export type { Msg, MsgInit } from "./src/msg.ts";

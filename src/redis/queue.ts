@@ -1,0 +1,261 @@
+/**
+ * Opening, ending and closing queues that live in Redis: the public
+ * functions of `@workq/workq/redis`.
+ * @module
+ */
+import { Msg } from "../msg.ts";
+import { type DeadLetter, type Queue, queueOver } from "../queue/queue.ts";
+import * as v from "../validate.ts";
+import { checkUrl, connect } from "./connection.ts";
+import { decodeValue } from "./encoding.ts";
+import { GROUP, RedisTransport } from "./transport.ts";
+
+/** Options of {@linkcode redisQueue}. */
+export interface RedisQueueOptions {
+  /**
+   * The most unfinished items (waiting or held by consumers) the stream
+   * holds; `put` waits for room beyond it. `0` means unbounded. The bound
+   * belongs to the handle: give every producer the same. @default 0
+   */
+  maxsize?: number;
+  /**
+   * How many times an item may be delivered to consumers that stopped
+   * before finishing it (killed, or stalled past `claimIdle`) before it is
+   * moved to the stream `<name>:dead`. @default 3
+   */
+  maxAttempts?: number;
+  /**
+   * How long (ms) a consumer may go silent before another takes over the
+   * items it holds. A live consumer refreshes its items every `claimIdle / 3`
+   * ms, unless its event loop is blocked that long: keep it above the
+   * longest synchronous stretch of one item. @default 1000
+   */
+  claimIdle?: number;
+  /** Give up connecting after this many ms. @default 5000 */
+  connectTimeout?: number;
+}
+
+const transports = new WeakMap<Queue<unknown>, RedisTransport>();
+
+function transportOf(what: string, q: Queue<unknown>): RedisTransport {
+  const transport = transports.get(q);
+  if (!transport) {
+    throw new TypeError(
+      `Cannot ${what}: q must be a queue from redisQueue(), received ${
+        v.show(q)
+      }`,
+    );
+  }
+  return transport;
+}
+
+/**
+ * Opens the queue `name` in the Redis server at `url`: a Redis stream of
+ * that name, read through the consumer group `workq` (created if missing).
+ * Every process that opens the same URL and name shares the queue: each
+ * item reaches one consumer.
+ *
+ * @typeParam T The type of the items' data.
+ * @param url `redis://[user:password@]host:port[/db]` or `rediss://...`.
+ * @param name The stream's key.
+ * @param options Bound, redelivery limit, claim time, connect timeout.
+ * @returns The queue, with the API of an in-process {@linkcode Queue}.
+ * @throws {TypeError} When the URL is malformed or an option is wrong.
+ * @throws {Error} When the server cannot be reached within `connectTimeout`.
+ * @example
+ * ```ts ignore
+ * import { closeQueue, redisQueue } from "@workq/workq/redis";
+ * const q = await redisQueue<number>("redis://127.0.0.1:6379", "jobs");
+ * await q.put(42);
+ * console.log((await q.get()).data); // 42
+ * await closeQueue(q);
+ * ```
+ */
+export async function redisQueue<T = unknown>(
+  url: string,
+  name: string,
+  options?: RedisQueueOptions,
+): Promise<Queue<T>> {
+  const what = "open a Redis queue";
+  checkUrl(url);
+  v.string(what, "name", name, "");
+  if (name === "") {
+    throw new TypeError(`Cannot ${what}: name must not be empty`);
+  }
+  const given = v.options(what, "options", options);
+  const maxsize = v.number(what, "options.maxsize", given.maxsize, 0, {
+    min: 0,
+    integer: true,
+  });
+  const maxAttempts = v.number(
+    what,
+    "options.maxAttempts",
+    given.maxAttempts,
+    3,
+    { min: 1, integer: true },
+  );
+  const claimIdle = v.number(what, "options.claimIdle", given.claimIdle, 1000, {
+    min: 1,
+  });
+  const connectTimeout = v.number(
+    what,
+    "options.connectTimeout",
+    given.connectTimeout,
+    5000,
+    { min: 1 },
+  );
+  const client = await connect(url, { connectTimeout });
+  try {
+    await client.xgroup("CREATE", name, GROUP, "0", "MKSTREAM");
+  } catch (error) {
+    if (!String((error as Error).message).startsWith("BUSYGROUP")) {
+      client.disconnect();
+      throw new Error(
+        `Cannot open the Redis queue "${name}": ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  }
+  const size = await client.xlen(name);
+  const transport = new RedisTransport(client, {
+    url,
+    name,
+    maxsize,
+    maxAttempts,
+    claimIdle,
+    connectTimeout,
+  }, size);
+  const q = queueOver<T>(transport);
+  transports.set(q, transport);
+  return q;
+}
+
+/**
+ * Closes a Redis queue's handle: waits until its puts are in Redis, marks
+ * every item read through it as finished (acknowledged), gives unread
+ * prefetched items back for other consumers, and closes its connections.
+ * A process holding an open handle does not exit.
+ *
+ * @param q A queue from {@linkcode redisQueue}.
+ * @returns A promise that resolves once all that is done.
+ * @throws {TypeError} When `q` is not a Redis queue.
+ * @example
+ * ```ts ignore
+ * import { closeQueue, redisQueue } from "@workq/workq/redis";
+ * const q = await redisQueue("redis://127.0.0.1:6379", "jobs");
+ * await q.put("hello");
+ * await closeQueue(q); // "hello" stays in Redis for other processes
+ * ```
+ */
+export async function closeQueue(q: Queue<unknown>): Promise<void> {
+  await transportOf("close a Redis queue", q).close();
+}
+
+/** Options of {@linkcode endqAndWaitRemote}. */
+export interface RemoteWaitOptions {
+  /** Give up after this many ms with a `TimeoutError`. @default Infinity */
+  timeout?: number;
+  /** Stops waiting when aborted. */
+  signal?: AbortSignal;
+}
+
+/**
+ * The `endqAndWait` of remote workers: puts one end marker per worker, then
+ * waits until the stream is empty, i.e. every item and every marker was
+ * finished. A worker finishes its marker only after its task returned and
+ * its puts (a result, say) are in Redis, so when this resolves the workers'
+ * outputs are all there.
+ *
+ * A marker held by a worker that died is taken over by another worker
+ * after `claimIdle`; if no worker is left, this waits (give a `timeout`).
+ *
+ * @param q A queue from {@linkcode redisQueue}.
+ * @param workers How many workers read the queue.
+ * @param options A timeout or a signal.
+ * @returns A promise that resolves once the stream is empty.
+ * @throws {TypeError} When `q` is not a Redis queue or `workers` not a count.
+ * @throws {DOMException} `TimeoutError` after `timeout`, or the signal's reason.
+ * @example
+ * ```ts ignore
+ * import { endqAndWaitRemote, redisQueue } from "@workq/workq/redis";
+ * const inQ = await redisQueue<number>("redis://127.0.0.1:6379", "sum-in");
+ * for (let i = 0; i < 1000; i++) await inQ.put(i);
+ * await endqAndWaitRemote(inQ, 2); // 2 workers started with the CLI
+ * ```
+ */
+export async function endqAndWaitRemote(
+  q: Queue<unknown>,
+  workers: number,
+  options?: RemoteWaitOptions,
+): Promise<void> {
+  const what = "end a Redis queue with endqAndWaitRemote()";
+  const transport = transportOf(what, q);
+  v.number(what, "workers", workers, 0, { min: 0, integer: true });
+  const given = v.options(what, "options", options);
+  const timeout = v.number(what, "options.timeout", given.timeout, Infinity, {
+    min: 0,
+  });
+  const signal = v.signal(what, "options.signal", given.signal);
+  for (let i = 0; i < workers; i++) await q.end();
+  await transport.settle();
+  const until = performance.now() + timeout;
+  let pause = 5;
+  for (;;) {
+    signal?.throwIfAborted();
+    const left = await transport.client.xlen(transport.name);
+    if (left === 0) return;
+    if (performance.now() >= until) {
+      throw new DOMException(
+        `endqAndWaitRemote() on queue "${transport.name}" timed out after ${timeout} ms with ${left} entries unfinished`,
+        "TimeoutError",
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    pause = Math.min(pause * 2, 100);
+  }
+}
+
+/**
+ * Reads the items set aside in the stream `<name>:dead`: each was delivered
+ * more than `maxAttempts` times to consumers that stopped holding it.
+ *
+ * @param q A queue from {@linkcode redisQueue}.
+ * @returns The items, oldest first, each with an error that says why.
+ * @throws {TypeError} When `q` is not a Redis queue.
+ * @example
+ * ```ts ignore
+ * import { deadLetters, redisQueue } from "@workq/workq/redis";
+ * const q = await redisQueue("redis://127.0.0.1:6379", "jobs");
+ * for (const { msg, error } of await deadLetters(q)) {
+ *   console.log(msg.data, error.message);
+ * }
+ * ```
+ */
+export async function deadLetters<T = unknown>(
+  q: Queue<T>,
+): Promise<DeadLetter<T>[]> {
+  const transport = transportOf("read dead letters", q as Queue<unknown>);
+  const rows = await transport.client.xrangeBuffer(transport.deadKey, "-", "+");
+  return rows.map(([, fields]) => {
+    let kind = "";
+    let order = 0;
+    let data: unknown;
+    let deliveries = 0;
+    let id = "";
+    for (let i = 0; i < fields.length; i += 2) {
+      const key = fields[i].toString();
+      const value = fields[i + 1];
+      if (key === "d") data = decodeValue(value);
+      else if (key === "k") kind = value.toString();
+      else if (key === "o") order = Number(value.toString());
+      else if (key === "deliveries") deliveries = Number(value.toString());
+      else if (key === "id") id = value.toString();
+    }
+    return {
+      msg: new Msg<T>({ kind, data: data as T, order }, deliveries),
+      error: new Error(
+        `Item ${id} of queue "${transport.name}" was delivered ${deliveries} times to consumers that stopped (claimed after ${transport.claimIdle} ms idle)`,
+      ),
+    };
+  });
+}

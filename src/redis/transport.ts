@@ -1,0 +1,759 @@
+/**
+ * A queue's transport over a Redis stream, for consumers in other processes
+ * and on other hosts. The same contract as the in-process transports:
+ *
+ * - **Puts** are encoded at once (`encoding.ts`) and written many per round
+ *   trip: pipelined `XADD`s, flushed at 256 or on the next turn of the event
+ *   loop. A bounded queue adds through a Lua script, "add while the length
+ *   is below the bound", and retries the rest later: nothing is ever trimmed.
+ * - **Gets** read from one consumer group with `XREADGROUP COUNT n BLOCK t`;
+ *   `n` (the prefetch window) adapts to the reader's time per item.
+ * - **Acks.** An item is finished when its reader asks for the next one,
+ *   and acknowledged (`XACK` + `XDEL`, batched) only once every put this
+ *   process made before that moment is in Redis (committed): the stream's
+ *   length means "not finished".
+ * - **Dead consumers.** Items a consumer holds are kept fresh by a
+ *   heartbeat; the items of a consumer that stopped (killed, or its event
+ *   loop blocked) for `claimIdle` ms are taken over by another with
+ *   `XAUTOCLAIM`. An item delivered more than `maxAttempts` times is moved to
+ *   the stream `<name>:dead` instead.
+ * - **End markers are barriers**, as in-process: a consumer hands an end
+ *   marker to its reader only when no data item before it is still pending
+ *   anywhere (it takes over stalled ones meanwhile).
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import { END } from "../msg.ts";
+import { Deque } from "../queue/deque.ts";
+import type { Entry } from "../queue/protocol.ts";
+import {
+  cutShort,
+  type Transport,
+  type WaitOptions,
+} from "../queue/transport.ts";
+import { soon } from "../schedule.ts";
+import type { WireDescriptor } from "../wire.ts";
+import { type Client, connect, Script } from "./connection.ts";
+import { decodeValue, encodeValue } from "./encoding.ts";
+
+/** The consumer group every workq reader of a stream joins. */
+export const GROUP = "workq";
+/** The pseudo-consumer that holds items given back unread. */
+const RETURNED = "workq:returned";
+
+const FLUSH_AT = 256;
+const MAX_WINDOW = 256;
+const TARGET_MS = 5;
+// Unbounded puts resolve at once up to this many unconfirmed items; beyond
+// it a put waits for its batch, so a producer cannot outrun the network.
+const HIGH_WATER = 8192;
+
+const RESOLVED = Promise.resolve();
+
+/** Settings of a {@linkcode RedisTransport}. */
+export interface RedisTransportOptions {
+  url: string;
+  name: string;
+  maxsize: number;
+  maxAttempts: number;
+  claimIdle: number;
+  connectTimeout: number;
+}
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void, reject!: (error: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // A rejection is reported through put(), settle() or the commit rule.
+  promise.catch(() => {});
+  return { promise, resolve, reject };
+}
+
+interface Outgoing {
+  k: string;
+  o: number;
+  d: Uint8Array;
+}
+
+interface Batch {
+  items: Outgoing[];
+  done: Deferred;
+}
+
+interface Held {
+  id: string;
+  entry: Entry;
+}
+
+interface Waiter {
+  resolve(entry: Entry): void;
+  reject(error: unknown): void;
+}
+
+// Every batch of puts of this process not yet confirmed by Redis: finished
+// items are acknowledged only once the puts made before are all in.
+// A bounded put waiting for room in the very queue being read does not hold
+// back that queue's acks: the room it waits for comes from them.
+const unconfirmed = new Map<Promise<void>, string | undefined>();
+let unconfirmedItems = 0;
+
+const ADD_UP_TO = new Script(
+  `local cap = tonumber(ARGV[1])
+local len = redis.call('XLEN', KEYS[1])
+local n = 0
+for i = 2, #ARGV, 3 do
+  if len >= cap then break end
+  local f = {'d', ARGV[i + 2]}
+  if ARGV[i] ~= '' then f[#f + 1] = 'k'; f[#f + 1] = ARGV[i] end
+  if ARGV[i + 1] ~= '0' then f[#f + 1] = 'o'; f[#f + 1] = ARGV[i + 1] end
+  redis.call('XADD', KEYS[1], '*', unpack(f))
+  len = len + 1
+  n = n + 1
+end
+return {n, len}`,
+  1,
+);
+
+// Takes over items idle for ARGV[3] ms; moves those delivered more than
+// ARGV[6] times (end markers aside) to the dead-letter stream.
+const CLAIM = new Script(
+  `local r = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], 'COUNT', ARGV[5])
+local out = {r[1]}
+local max = tonumber(ARGV[6])
+for _, e in ipairs(r[2]) do
+  local id = e[1]
+  local f = e[2]
+  if f then
+    local p = redis.call('XPENDING', KEYS[1], ARGV[1], id, id, 1)
+    local count = 1
+    if p[1] then count = tonumber(p[1][4]) end
+    local kind = ''
+    for i = 1, #f, 2 do if f[i] == 'k' then kind = f[i + 1] end end
+    if count > max and kind ~= ARGV[7] then
+      f[#f + 1] = 'id'; f[#f + 1] = id
+      f[#f + 1] = 'deliveries'; f[#f + 1] = tostring(count - 1)
+      redis.call('XADD', KEYS[2], '*', unpack(f))
+      redis.call('XACK', KEYS[1], ARGV[1], id)
+      redis.call('XDEL', KEYS[1], id)
+    else
+      out[#out + 1] = id
+      out[#out + 1] = f
+      out[#out + 1] = count
+    end
+  end
+end
+return out`,
+  2,
+);
+
+// 1 while a data item (not an end marker) before ARGV[2] is pending.
+const BARRIER = new Script(
+  `local start = '-'
+while true do
+  local p = redis.call('XPENDING', KEYS[1], ARGV[1], start, '(' .. ARGV[2], 100)
+  for _, x in ipairs(p) do
+    local e = redis.call('XRANGE', KEYS[1], x[1], x[1])
+    if e[1] then
+      local kind = ''
+      local f = e[1][2]
+      for i = 1, #f, 2 do if f[i] == 'k' then kind = f[i + 1] end end
+      if kind ~= ARGV[3] then return 1 end
+    end
+  end
+  if #p < 100 then return 0 end
+  start = '(' .. p[#p][1]
+end`,
+  1,
+);
+
+// Resets the idle time of everything this consumer holds.
+const HEARTBEAT = new Script(
+  `local p = redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 7000, ARGV[2])
+local args = {'XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0}
+for _, x in ipairs(p) do args[#args + 1] = x[1] end
+if #args == 5 then return 0 end
+args[#args + 1] = 'JUSTID'
+redis.call(unpack(args))
+return #args - 6`,
+  1,
+);
+
+const text = new TextDecoder();
+const str = (b: unknown): string =>
+  typeof b === "string" ? b : text.decode(b as Uint8Array);
+
+function fieldsToEntry(fields: unknown[], attempt: number): Entry {
+  let k = "";
+  let o = 0;
+  let d: unknown = undefined;
+  for (let i = 0; i < fields.length; i += 2) {
+    const name = str(fields[i]);
+    const value = fields[i + 1];
+    if (name === "d") d = decodeValue(value as Uint8Array);
+    else if (name === "k") k = str(value);
+    else if (name === "o") o = Number(str(value));
+  }
+  return { k, d, o, a: attempt, w: false, x: undefined };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A queue's transport over a Redis stream (see the module doc). */
+export class RedisTransport implements Transport {
+  readonly name: string;
+  readonly maxsize: number;
+  readonly url: string;
+  readonly maxAttempts: number;
+  readonly claimIdle: number;
+  readonly consumer: string;
+  readonly #key: string;
+  readonly #dead: string;
+  readonly #cmd: Client;
+  #blk: Client | undefined;
+  readonly #connectTimeout: number;
+  #size = 0;
+  #closed: Error | undefined;
+  #released = false;
+
+  // puts
+  #outbox: Outgoing[] = [];
+  #batch: Deferred | undefined;
+  #flushScheduled = false;
+  #inflight = new Set<Promise<void>>();
+  #blocked = new Deque<Batch>();
+  #draining = false;
+  #lost: Error | undefined;
+
+  // reads
+  #inbox = new Deque<Held>();
+  #readers: Waiter[] = [];
+  #held: string[] = [];
+  #fetching = false;
+  #prefetch = false;
+  #cleared = ""; // the end marker whose barrier was passed
+  #window = 4;
+  #avg = -1;
+  #lastReturn = -1;
+  #lastClaim = 0;
+  #cursor = "0-0";
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+
+  // acks
+  #ackOut: string[] = [];
+  #ackScheduled = false;
+  #acking = new Set<Promise<void>>();
+  #committing = new Set<Promise<void>>();
+
+  constructor(client: Client, options: RedisTransportOptions, size: number) {
+    this.#cmd = client;
+    this.url = options.url;
+    this.name = options.name;
+    this.maxsize = options.maxsize > 0 ? options.maxsize : Infinity;
+    this.maxAttempts = options.maxAttempts;
+    this.claimIdle = options.claimIdle;
+    this.#connectTimeout = options.connectTimeout;
+    this.#key = options.name;
+    this.#dead = `${options.name}:dead`;
+    this.#size = size;
+    this.consumer = `${Date.now().toString(36)}-${
+      Math.random().toString(36).slice(2, 10)
+    }`;
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  // ---------------------------------------------------------------- puts
+
+  put(entry: Entry): Promise<void> {
+    if (this.#closed) return Promise.reject(this.#closed);
+    if (this.#lost) {
+      const lost = this.#lost;
+      this.#lost = undefined;
+      return Promise.reject(lost);
+    }
+    let d: Uint8Array;
+    try {
+      // A Buffer: the client sends it as bytes (a plain Uint8Array as text).
+      const bytes = encodeValue(entry.d);
+      d = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    } catch (error) {
+      return Promise.reject(
+        new TypeError(
+          `Cannot put into queue "${this.name}": ${(error as Error).message}`,
+          { cause: error },
+        ),
+      );
+    }
+    if (entry.x) {
+      // The item is a copy in Redis: detach the sender's buffers anyway, so
+      // that a transfer means the same as in-process.
+      try {
+        structuredClone(entry.x, { transfer: entry.x });
+      } catch {
+        // not transferable here: the copy stands
+      }
+    }
+    this.#outbox.push({ k: entry.k, o: entry.o, d });
+    if (!this.#batch) {
+      this.#batch = deferred();
+      unconfirmed.set(
+        this.#batch.promise,
+        this.maxsize === Infinity ? undefined : this.#key,
+      );
+      this.#inflight.add(this.#batch.promise);
+    }
+    unconfirmedItems++;
+    const batch = this.#batch;
+    if (this.#outbox.length >= FLUSH_AT) this.#flush();
+    else if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      soon(() => this.#flush());
+    }
+    if (this.maxsize !== Infinity || unconfirmedItems > HIGH_WATER) {
+      return batch.promise;
+    }
+    return RESOLVED;
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const items = this.#outbox;
+    const done = this.#batch;
+    if (items.length === 0 || !done) return;
+    this.#outbox = [];
+    this.#batch = undefined;
+    const forget = () => {
+      unconfirmed.delete(done.promise);
+      this.#inflight.delete(done.promise);
+      unconfirmedItems -= items.length;
+    };
+    done.promise.then(forget, forget);
+    if (this.maxsize === Infinity) {
+      const pipe = this.#cmd.pipeline();
+      for (const item of items) {
+        const args: (string | Uint8Array)[] = [this.#key, "*", "d", item.d];
+        if (item.k !== "") args.push("k", item.k);
+        if (item.o !== 0) args.push("o", String(item.o));
+        pipe.callBuffer("XADD", args as string[]);
+      }
+      pipe.exec().then((results) => {
+        const failed = results?.find(([error]) => error)?.[0];
+        if (failed || !results) throw failed ?? this.#gone();
+        this.#size += items.length;
+        done.resolve();
+      }).catch((error) => {
+        const failure = this.#putError(error);
+        this.#lost = failure;
+        done.reject(failure);
+      });
+    } else {
+      this.#blocked.push({ items, done });
+      void this.#drain();
+    }
+  }
+
+  // Bounded queues: add as far as there is room, oldest batches first; wait
+  // and try again for the rest.
+  async #drain(): Promise<void> {
+    if (this.#draining) return;
+    this.#draining = true;
+    let pause = 2;
+    try {
+      for (
+        let batch = this.#blocked.peek();
+        batch;
+        batch = this.#blocked.peek()
+      ) {
+        if (this.#closed) throw this.#closed;
+        const args: (string | number | Uint8Array)[] = [this.maxsize];
+        for (const item of batch.items) {
+          args.push(item.k, String(item.o), item.d);
+        }
+        let added: number;
+        try {
+          const [n, len] = await ADD_UP_TO.run(
+            this.#cmd,
+            [this.#key],
+            args,
+          ) as [
+            number,
+            number,
+          ];
+          added = n;
+          this.#size = len;
+        } catch (error) {
+          this.#blocked.shift();
+          batch.done.reject(this.#putError(error));
+          continue;
+        }
+        batch.items.splice(0, added);
+        if (batch.items.length === 0) {
+          this.#blocked.shift();
+          batch.done.resolve();
+          pause = 2;
+        } else {
+          await sleep(pause);
+          pause = Math.min(pause * 2, 100);
+        }
+      }
+    } catch (error) {
+      for (let b = this.#blocked.shift(); b; b = this.#blocked.shift()) {
+        b.done.reject(error);
+      }
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  #putError(error: unknown): Error {
+    return new Error(
+      `Cannot put into queue "${this.name}": ${(error as Error)?.message}`,
+      { cause: error },
+    );
+  }
+
+  #gone(): Error {
+    return new Error(`Queue "${this.name}": the Redis connection is closed`);
+  }
+
+  settle(): Promise<void> {
+    this.#flush();
+    const waits = [...this.#inflight];
+    return Promise.all(waits).then(() => {
+      if (this.#lost) {
+        const lost = this.#lost;
+        this.#lost = undefined;
+        throw lost;
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------- gets
+
+  poll(): Entry | undefined {
+    if (this.#closed || this.#readers.length > 0) return undefined;
+    const head = this.#inbox.peek();
+    if (!head || (head.entry.k === END && head.id !== this.#cleared)) {
+      return undefined;
+    }
+    const now = performance.now();
+    if (this.#lastReturn >= 0) this.#learn(now - this.#lastReturn);
+    this.#lastReturn = now;
+    this.#finish();
+    this.#inbox.shift();
+    this.#held.push(head.id);
+    if (this.#inbox.length * 2 <= this.#window) {
+      this.#prefetch = true;
+      void this.#fetch();
+    }
+    return head.entry;
+  }
+
+  get(options: WaitOptions): Promise<Entry> {
+    if (this.#closed) return Promise.reject(this.#closed);
+    const entry = this.poll();
+    if (entry) return Promise.resolve(entry);
+    if (this.#lastReturn >= 0) {
+      this.#learn(performance.now() - this.#lastReturn);
+    }
+    this.#lastReturn = -1;
+    this.#finish();
+    return cutShort<Entry>(
+      ({ resolve, reject }) => {
+        const reader: Waiter = { resolve, reject };
+        this.#readers.push(reader);
+        this.#pump();
+        return () => {
+          const at = this.#readers.indexOf(reader);
+          if (at >= 0) this.#readers.splice(at, 1);
+        };
+      },
+      options,
+      `get() from queue "${this.name}"`,
+    );
+  }
+
+  // The reader's time per item sets how far ahead to read.
+  #learn(ms: number): void {
+    this.#avg = this.#avg < 0 ? ms : this.#avg * 0.75 + ms * 0.25;
+    const window = this.#avg > 10 * TARGET_MS
+      ? 1
+      : Math.ceil(TARGET_MS / Math.max(this.#avg, 0.001)) + 1;
+    this.#window = Math.max(1, Math.min(window, MAX_WINDOW, this.maxsize));
+  }
+
+  // Hands items to waiting readers; an end marker only past its barrier.
+  #pump(): void {
+    while (this.#readers.length > 0) {
+      const head = this.#inbox.peek();
+      if (!head) break;
+      if (head.entry.k === END && head.id !== this.#cleared) break;
+      this.#inbox.shift();
+      this.#held.push(head.id);
+      this.#readers.shift()!.resolve(head.entry);
+    }
+    if (this.#readers.length > 0) void this.#fetch();
+  }
+
+  #wants(): boolean {
+    if (this.#released) return false;
+    if (this.#readers.length > 0) return true;
+    return this.#prefetch && this.#inbox.length * 2 <= this.#window;
+  }
+
+  async #reader(): Promise<Client> {
+    this.#blk ??= await connect(this.url, {
+      connectTimeout: this.#connectTimeout,
+    });
+    return this.#blk;
+  }
+
+  async #fetch(): Promise<void> {
+    if (this.#fetching || this.#closed) return;
+    this.#fetching = true;
+    try {
+      while (!this.#closed && this.#wants()) {
+        this.#startHeartbeat();
+        const now = Date.now();
+        if (now - this.#lastClaim >= this.claimIdle / 2) {
+          this.#lastClaim = now;
+          if (await this.#claim() > 0) {
+            this.#pump();
+            continue;
+          }
+        }
+        const head = this.#inbox.peek();
+        if (head && head.entry.k === END && head.id !== this.#cleared) {
+          if (this.#readers.length === 0) break;
+          await this.#barrier(head.id);
+          continue;
+        }
+        if (head && this.#readers.length > 0) {
+          this.#pump(); // a waiting reader and an item: nothing to fetch
+          continue;
+        }
+        const waiting = this.#readers.length > 0;
+        const n = Math.max(this.#window - this.#inbox.length, 1);
+        const blk = await this.#reader();
+        const args: (string | number)[] = ["GROUP", GROUP, this.consumer];
+        args.push("COUNT", n);
+        if (waiting) {
+          args.push("BLOCK", Math.max(10, Math.floor(this.claimIdle / 2)));
+        }
+        args.push("STREAMS", this.#key, ">");
+        const reply = await blk.callBuffer("XREADGROUP", args) as
+          | [unknown, [Uint8Array, unknown[] | null][]][]
+          | null;
+        const got = reply?.[0]?.[1] ?? [];
+        for (const [id, fields] of got) {
+          if (!fields) continue; // deleted meanwhile
+          this.#inbox.push({ id: str(id), entry: fieldsToEntry(fields, 1) });
+        }
+        if (got.length === 0 && !waiting) this.#prefetch = false;
+        if (got.length > 0) this.#refreshSize();
+        this.#pump();
+      }
+    } catch (error) {
+      const failure = this.#closed ?? new Error(
+        `Cannot get from queue "${this.name}": ${(error as Error)?.message}`,
+        { cause: error },
+      );
+      for (const reader of this.#readers.splice(0)) reader.reject(failure);
+    } finally {
+      this.#fetching = false;
+    }
+  }
+
+  #refreshSize(): void {
+    this.#cmd.xlen(this.#key).then((n) => (this.#size = n), () => {});
+  }
+
+  // Takes over what stalled consumers held: older than anything unread, so
+  // it goes to the front.
+  async #claim(): Promise<number> {
+    const count = Math.max(this.#window, 16);
+    const out = await CLAIM.run(this.#cmd, [this.#key, this.#dead], [
+      GROUP,
+      this.consumer,
+      this.claimIdle,
+      this.#cursor,
+      count,
+      this.maxAttempts,
+      END,
+    ]) as unknown[];
+    this.#cursor = str(out[0]);
+    const claimed: Held[] = [];
+    for (let i = 1; i < out.length; i += 3) {
+      claimed.push({
+        id: str(out[i]),
+        entry: fieldsToEntry(out[i + 1] as unknown[], Number(out[i + 2])),
+      });
+    }
+    for (let i = claimed.length - 1; i >= 0; i--) {
+      this.#inbox.unshift(claimed[i]);
+    }
+    return claimed.length;
+  }
+
+  // An end marker waits for every data item before it to be finished.
+  async #barrier(id: string): Promise<void> {
+    this.#flushAcks();
+    await Promise.all([...this.#committing, ...this.#acking]);
+    const blocked = await BARRIER.run(this.#cmd, [this.#key], [
+      GROUP,
+      id,
+      END,
+    ]);
+    if (Number(blocked) === 0) {
+      this.#cleared = id;
+      this.#pump();
+      return;
+    }
+    // Stalled holders' items become claimable after claimIdle.
+    await sleep(Math.min(50, this.claimIdle / 4));
+    if (Date.now() - this.#lastClaim >= Math.min(250, this.claimIdle / 2)) {
+      this.#lastClaim = Date.now();
+      await this.#claim();
+      this.#pump();
+    }
+  }
+
+  #startHeartbeat(): void {
+    if (this.#heartbeat !== undefined || this.#released) return;
+    this.#heartbeat = setInterval(() => {
+      HEARTBEAT.run(this.#cmd, [this.#key], [GROUP, this.consumer]).catch(
+        () => {},
+      );
+    }, Math.max(10, Math.floor(this.claimIdle / 3)));
+  }
+
+  // ---------------------------------------------------------------- acks
+
+  // Everything returned to the reader so far is finished; it is acked once
+  // this process's earlier puts are all in Redis.
+  #finish(): void {
+    if (this.#held.length === 0) return;
+    const ids = this.#held;
+    this.#held = [];
+    const before: Promise<void>[] = [];
+    for (const [promise, key] of unconfirmed) {
+      if (key !== this.#key) before.push(promise);
+    }
+    if (before.length === 0) {
+      this.#ack(ids);
+      return;
+    }
+    const commit = Promise.all(before).then(
+      () => this.#ack(ids),
+      () => {
+        // An output was lost: leave the items pending, to be delivered again.
+      },
+    );
+    this.#committing.add(commit);
+    commit.then(() => this.#committing.delete(commit));
+  }
+
+  #ack(ids: string[]): void {
+    for (const id of ids) this.#ackOut.push(id);
+    if (this.#ackOut.length >= FLUSH_AT) this.#flushAcks();
+    else if (!this.#ackScheduled) {
+      this.#ackScheduled = true;
+      soon(() => this.#flushAcks());
+    }
+  }
+
+  #flushAcks(): void {
+    this.#ackScheduled = false;
+    if (this.#ackOut.length === 0 || this.#closed) return;
+    const ids = this.#ackOut;
+    this.#ackOut = [];
+    const done = this.#cmd.pipeline()
+      .xack(this.#key, GROUP, ...ids)
+      .xdel(this.#key, ...ids)
+      .exec()
+      .then(() => {}, () => {
+        // Not acknowledged: the items will be delivered again (at least once).
+      });
+    this.#acking.add(done);
+    done.then(() => this.#acking.delete(done));
+  }
+
+  // ---------------------------------------------------------------- life
+
+  handoff(): WireDescriptor {
+    throw new TypeError(
+      `Cannot hand the Redis queue "${this.name}" to another thread: open it there with redisQueue(url, name)`,
+    );
+  }
+
+  async release(): Promise<void> {
+    if (this.#released || this.#closed) return;
+    this.#released = true;
+    clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
+    this.#finish();
+    try {
+      await this.settle();
+    } catch {
+      // reported by settle() to whoever asked; the items stay pending
+    }
+    await Promise.all([...this.#committing]);
+    this.#flushAcks();
+    await Promise.all([...this.#acking]);
+    // Unread items go back: claimable at once, with their delivery count
+    // as it was before this consumer read them.
+    const back: Held[] = [];
+    for (let h = this.#inbox.shift(); h; h = this.#inbox.shift()) back.push(h);
+    if (back.length > 0) {
+      const pipe = this.#cmd.pipeline();
+      for (const { id, entry } of back) {
+        pipe.call("XCLAIM", [
+          this.#key,
+          GROUP,
+          RETURNED,
+          0,
+          id,
+          "IDLE",
+          2 ** 31,
+          "RETRYCOUNT",
+          entry.a - 1,
+          "JUSTID",
+        ]);
+      }
+      await pipe.exec().catch(() => {});
+    }
+    const error = new Error(`Queue "${this.name}" was released`);
+    for (const reader of this.#readers.splice(0)) reader.reject(error);
+  }
+
+  /** Releases, then closes the connections. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.release();
+    this.#closed = new Error(`Queue "${this.name}" is closed`);
+    this.#blk?.disconnect();
+    await this.#cmd.quit().catch(() => this.#cmd.disconnect());
+  }
+
+  /** The raw command connection, for helpers of this folder. */
+  get client(): Client {
+    return this.#cmd;
+  }
+
+  /** The name of the dead-letter stream. */
+  get deadKey(): string {
+    return this.#dead;
+  }
+}
