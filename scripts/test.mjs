@@ -8,10 +8,20 @@
 import { execFileSync, spawn } from "node:child_process";
 import { readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { ensureTools, root } from "./tools.mjs";
+import {
+  ensureDevDeps,
+  ensureRedisServer,
+  ensureTools,
+  root,
+} from "./tools.mjs";
 
 const TIMEOUT_MS = 15 * 60_000;
-const DENO_FLAGS = ["--allow-read", "--allow-run", "--allow-env"];
+const DENO_FLAGS = [
+  "--allow-read",
+  "--allow-run",
+  "--allow-env",
+  "--allow-net",
+];
 
 function testFiles(dir, ending) {
   const out = [];
@@ -77,6 +87,9 @@ const only = process.argv.slice(2);
 const wanted = (name) =>
   only.length === 0 || only.some((o) => name.startsWith(o));
 const bin = ensureTools();
+ensureDevDeps();
+// The Redis tests fail loudly (they never skip) when this could not install it.
+ensureRedisServer();
 
 // The form Node users get from JSR: .js + .d.ts emitted from the sources.
 rmSync(join(root, "dist"), { recursive: true, force: true });
@@ -127,8 +140,15 @@ function staticChecks() {
   const checks = [
     ["deno fmt --check", ["fmt", "--check"]],
     ["deno lint", ["lint"]],
-    ["deno check", ["check", "mod.ts", "examples/", "bench/"]],
-    ["deno doc --lint", ["doc", "--lint", "mod.ts"]],
+    ["deno check", [
+      "check",
+      "mod.ts",
+      "redis.ts",
+      "src/redis/worker.ts",
+      "examples/",
+      "bench/",
+    ]],
+    ["deno doc --lint", ["doc", "--lint", "mod.ts", "redis.ts"]],
     ["deno publish --dry-run", ["publish", "--dry-run", "--allow-dirty"]],
   ];
   console.log("\n=== static checks");

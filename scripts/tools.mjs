@@ -57,6 +57,64 @@ export function ensureTools(names = Object.keys(PINS)) {
   return out;
 }
 
+/**
+ * Installs the harness's own npm dependencies (package.json: the Redis
+ * client that Node and Bun resolve from node_modules) when missing.
+ */
+export function ensureDevDeps() {
+  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+  const missing = Object.entries(pkg.dependencies ?? {}).some(
+    ([name, version]) => {
+      const path = join(root, "node_modules", name, "package.json");
+      return !existsSync(path) ||
+        JSON.parse(readFileSync(path, "utf8")).version !== version;
+    },
+  );
+  if (!missing) return;
+  process.stderr.write("installing the harness's dependencies (npm install)\n");
+  execFileSync("npm", [
+    "install",
+    "--no-audit",
+    "--no-fund",
+    "--loglevel=error",
+  ], { cwd: root, stdio: ["ignore", "inherit", "inherit"] });
+}
+
+function onPath(command) {
+  try {
+    execFileSync("sh", ["-c", `command -v ${command}`], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Makes sure redis-server (for tests/redis/) is on PATH: as root, installs
+ * Debian's package. Returns whether it is there.
+ */
+export function ensureRedisServer() {
+  if (onPath("redis-server")) return true;
+  if (process.getuid?.() !== 0 || !onPath("apt-get")) {
+    process.stderr.write(
+      "redis-server is missing and cannot be installed here (not root, or no apt-get): the Redis tests will fail\n",
+    );
+    return false;
+  }
+  process.stderr.write("installing redis-server (apt-get)\n");
+  try {
+    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+    const opts = { stdio: ["ignore", "inherit", "inherit"], env };
+    execFileSync("apt-get", ["update", "-qq"], opts);
+    execFileSync("apt-get", ["install", "-y", "-qq", "redis-server"], opts);
+  } catch (error) {
+    process.stderr.write(
+      `installing redis-server failed (${error.message}): the Redis tests will fail\n`,
+    );
+  }
+  return onPath("redis-server");
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   for (const [name, path] of Object.entries(ensureTools())) {
     const version =

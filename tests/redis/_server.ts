@@ -1,0 +1,99 @@
+// A private redis-server for the Redis tests: a free loopback port, no
+// persistence, stopped by its PID.
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { createServer } from "node:net";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+
+/** The runtime's command line for a script, as the worker CLI is started. */
+export function scriptArgs(file: URL, args: string[]): string[] {
+  const path = fileURLToPath(file);
+  return "Deno" in globalThis
+    ? ["run", "--allow-net", "--allow-env", "--allow-read", path, ...args]
+    : [path, ...args];
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function findServer(): string {
+  try {
+    return execFileSync("sh", ["-c", "command -v redis-server"], {
+      encoding: "utf8",
+    }).trim();
+  } catch {
+    // A loud failure, never a skip: scripts/test.mjs installs it.
+    throw new Error(
+      "redis-server is not on PATH: install it (apt-get install -y redis-server); `node scripts/test.mjs` does so when run as root",
+    );
+  }
+}
+
+/** A running redis-server. */
+export interface RedisServer {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts redis-server on a free loopback port; resolves once it answers. */
+export async function startRedis(): Promise<RedisServer> {
+  const bin = findServer();
+  const port = await freePort();
+  const child = spawn(bin, [
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+  ], { stdio: ["ignore", "pipe", "pipe"] });
+  let log = "";
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`redis-server did not start:\n${log}`)),
+      10_000,
+    );
+    const onData = (chunk: Uint8Array) => {
+      log += chunk;
+      if (log.includes("Ready to accept connections")) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`redis-server exited with ${code}:\n${log}`));
+    });
+  });
+  child.stdout!.removeAllListeners("data");
+  child.stderr!.removeAllListeners("data");
+  child.stdout!.resume();
+  child.stderr!.resume();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) {
+          return resolve();
+        }
+        child.once("exit", () => resolve());
+        process.kill(child.pid!, "SIGKILL");
+      }),
+  };
+}
