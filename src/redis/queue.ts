@@ -26,7 +26,7 @@ export interface RedisQueueOptions {
   maxAttempts?: number;
   /**
    * How long (ms) a consumer may go silent before another takes over the
-   * items it holds. A live consumer refreshes its items every `claimIdle / 3`
+   * items it holds. A live consumer refreshes its items every `claimIdle / 5`
    * ms, unless its event loop is blocked that long: keep it above the
    * longest synchronous stretch of one item. @default 1000
    */

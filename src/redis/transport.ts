@@ -632,11 +632,13 @@ export class RedisTransport implements Transport {
 
   #startHeartbeat(): void {
     if (this.#heartbeat !== undefined || this.#released) return;
+    // Often enough that a consumer descheduled for a while on a busy
+    // machine is not taken for dead.
     this.#heartbeat = setInterval(() => {
       HEARTBEAT.run(this.#cmd, [this.#key], [GROUP, this.consumer]).catch(
         () => {},
       );
-    }, Math.max(10, Math.floor(this.claimIdle / 3)));
+    }, Math.max(10, Math.floor(this.claimIdle / 5)));
   }
 
   // ---------------------------------------------------------------- acks

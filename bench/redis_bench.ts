@@ -1,0 +1,192 @@
+/**
+ * ezq's sum over Redis with 2 consumer processes, per item (one round trip
+ * per put, get and ack) and batched (workq's Redis queue and its worker
+ * command), beside the in-process figure (workq with 2 worker threads).
+ * Medians of repeats, one run, one private redis-server.
+ *
+ *   deno run -A bench/redis_bench.ts
+ *   bun bench/redis_bench.ts
+ *   node bench/redis_bench.ts
+ *
+ * Needs redis-server on PATH and (Node, Bun) ioredis in node_modules
+ * (`node scripts/test.mjs` or `npm install` installs both).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import process from "node:process";
+import { Redis } from "ioredis";
+import { endqAndWait, iterMsg, Queue, run } from "../mod.ts";
+import { closeQueue, endqAndWaitRemote, redisQueue } from "../redis.ts";
+import { startRedis } from "../tests/redis/_server.ts";
+
+const REPEATS = 3;
+const ITEMS = 100_000;
+const PER_ITEM = 10_000; // one round trip each: 10x fewer, same rate
+const WORKERS = 2;
+const isDeno = "Deno" in globalThis;
+const runtimeName = isDeno
+  ? `Deno ${
+    (globalThis as unknown as { Deno: { version: { deno: string } } }).Deno
+      .version.deno
+  }`
+  : "Bun" in globalThis
+  ? `Bun ${(globalThis as unknown as { Bun: { version: string } }).Bun.version}`
+  : `Node ${process.versions.node}`;
+
+function script(path: string, args: string[]): string[] {
+  const file = new URL(path, import.meta.url).pathname;
+  return isDeno
+    ? ["run", "--allow-net", "--allow-env", "--allow-read", file, ...args]
+    : [file, ...args];
+}
+
+function start(
+  args: string[],
+): { child: ChildProcess; exit: Promise<number | null> } {
+  const child = spawn(process.execPath, args, {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  return {
+    child,
+    exit: new Promise((resolve) => child.on("exit", (code) => resolve(code))),
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const expected = (n: number) => (n * (n - 1)) / 2;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+let round = 0;
+
+async function inProcess(): Promise<number> {
+  const inQ = new Queue<number>();
+  const outQ = new Queue<number>();
+  const workers = Array.from(
+    { length: WORKERS },
+    () =>
+      run(
+        async (inQ: Queue<number>, outQ: Queue<number>) => {
+          let sum = 0;
+          for await (const msg of iterMsg(inQ)) sum += msg.data;
+          await outQ.put(sum);
+        },
+        inQ,
+        outQ,
+      ),
+  );
+  await sleep(300); // threads up before the clock starts
+  const t0 = performance.now();
+  for (let i = 0; i < ITEMS; i++) await inQ.put(i);
+  await endqAndWait(inQ, workers);
+  await outQ.end();
+  let total = 0;
+  for await (const msg of iterMsg(outQ)) total += msg.data;
+  const ms = performance.now() - t0;
+  if (total !== expected(ITEMS)) throw new Error(`in-process sum ${total}`);
+  return ms;
+}
+
+async function perItem(url: string): Promise<number> {
+  const redis = new Redis(url, { protocol: 2 });
+  const inKey = `peritem-in-${++round}`;
+  const outKey = `peritem-out-${round}`;
+  await redis.xgroup("CREATE", inKey, "workq", "0", "MKSTREAM");
+  const workers = Array.from(
+    { length: WORKERS },
+    () => start(script("./redis/peritem_worker.ts", [url, inKey, outKey])),
+  );
+  await sleep(isDeno ? 2000 : 1000);
+  const t0 = performance.now();
+  for (let i = 0; i < PER_ITEM; i++) {
+    await redis.xadd(inKey, "*", "n", String(i));
+  }
+  for (let i = 0; i < WORKERS; i++) await redis.xadd(inKey, "*", "end", "1");
+  await Promise.all(workers.map((w) => w.exit));
+  const sums = await redis.xrange(outKey, "-", "+");
+  const ms = performance.now() - t0;
+  const total = sums.reduce((s, [, f]) => s + Number(f[1]), 0);
+  if (total !== expected(PER_ITEM)) throw new Error(`per-item sum ${total}`);
+  redis.disconnect();
+  return ms * (ITEMS / PER_ITEM); // scaled to ITEMS for the table
+}
+
+async function batched(url: string): Promise<number> {
+  const inName = `batched-in-${++round}`;
+  const outName = `batched-out-${round}`;
+  const inQ = await redisQueue<number>(url, inName);
+  const outQ = await redisQueue<number>(url, outName);
+  const workers = Array.from(
+    { length: WORKERS },
+    () =>
+      start(script("../src/redis/worker.ts", [
+        "--url",
+        url,
+        "--queue",
+        inName,
+        "--results",
+        outName,
+        "--module",
+        new URL("./redis/tasks.ts", import.meta.url).href,
+        "--export",
+        "sum",
+        // The sum is checked: no redelivery when a worker is descheduled.
+        "--claim-idle",
+        "10000",
+      ])),
+  );
+  await sleep(isDeno ? 2000 : 1000);
+  const t0 = performance.now();
+  for (let i = 0; i < ITEMS; i++) await inQ.put(i);
+  await endqAndWaitRemote(inQ, WORKERS);
+  await outQ.end();
+  let total = 0;
+  for await (const msg of iterMsg(outQ)) total += msg.data;
+  const ms = performance.now() - t0;
+  if (total !== expected(ITEMS)) throw new Error(`batched sum ${total}`);
+  await Promise.all(workers.map((w) => w.exit));
+  await closeQueue(inQ);
+  await closeQueue(outQ);
+  return ms;
+}
+
+const server = await startRedis();
+const times: Record<string, number[]> = {
+  inProcess: [],
+  perItem: [],
+  batched: [],
+};
+try {
+  // Interleaved, so that a busy spell of the machine hits every contender.
+  for (let r = 0; r < REPEATS; r++) {
+    times.inProcess.push(await inProcess());
+    times.perItem.push(await perItem(server.url));
+    times.batched.push(await batched(server.url));
+  }
+} finally {
+  await server.stop();
+}
+const rate = (ms: number) => `${Math.round(ITEMS / ms)}k/s`;
+const row = (label: string, xs: number[]) =>
+  `| ${label} | ${(median(xs) / 1000).toFixed(2)} s | ${rate(median(xs))} |`;
+console.log(
+  `\nezq's sum, ${
+    ITEMS / 1000
+  }k items, 1 producer + ${WORKERS} consumers, ${runtimeName}, median of ${REPEATS}\n`,
+);
+console.log("| | wall time (100k items) | items per second |");
+console.log("|---|---|---|");
+console.log(row("workq in-process (2 worker threads)", times.inProcess));
+console.log(
+  row(
+    `Redis per item: XADD, XREADGROUP COUNT 1, XACK each (2 processes; ${
+      PER_ITEM / 1000
+    }k items, scaled)`,
+    times.perItem,
+  ),
+);
+console.log(
+  row("workq over Redis, batched (2 worker processes)", times.batched),
+);
