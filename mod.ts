@@ -49,6 +49,15 @@ export {
   type TaskRef,
 } from "./src/task.ts";
 export { transfer } from "./src/transfer.ts";
+export {
+  imap,
+  map,
+  MapFailure,
+  type MapOptions,
+  type MapProgress,
+  type MapValue,
+} from "./src/map.ts";
+export { log, type LogLevel } from "./src/log.ts";
 export { WorkerError, type WorkerFailure } from "./src/errors.ts";
 
 /**

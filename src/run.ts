@@ -26,6 +26,12 @@ const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
 const entry = new URL(`./worker/entry${ext}`, import.meta.url);
 
 let spawned = 0;
+
+/** Stops a worker with the given error as its outcome (for workq's own shapes). */
+export let stopWith: (
+  handle: WorkerHandle<unknown>,
+  error: Error,
+) => Promise<void>;
 const RETIRE_GRACE_MS = 1000;
 
 /**
@@ -77,11 +83,17 @@ export class WorkerHandle<R = unknown> implements PromiseLike<R> {
    * @returns A promise that resolves once the worker is gone.
    */
   terminate(): Promise<void> {
-    this.#end(
-      false,
+    return stopWith(
+      this,
       new WorkerError(this.name, "terminated", "was terminated"),
     );
-    return this.#gone;
+  }
+
+  static {
+    stopWith = (handle, error) => {
+      handle.#end(false, error);
+      return handle.#gone;
+    };
   }
 
   /** Waits for the task's result, like `result.then`. */

@@ -48,12 +48,19 @@ async function faultInjection(mode: "exit" | "throw" | "hang") {
   };
   for (let i = 0; i < 4; i++) start();
   for (let i = 0; i < N; i++) await inQ.put(i);
-  // "hang": the test itself terminates a random worker now and then.
+  // "hang": the test terminates a random worker now and then (a bounded
+  // number of times, so that the run ends even on a slow, loaded machine).
+  let kills = 0;
   const killer = mode === "hang"
     ? setInterval(() => {
+      if (kills >= 8) return;
       const list = [...workers];
-      void list[Math.floor(Math.random() * list.length)]?.terminate();
-    }, 100)
+      const victim = list[Math.floor(Math.random() * list.length)];
+      if (victim) {
+        kills++;
+        void victim.terminate();
+      }
+    }, 150)
     : undefined;
   const firsts = new Uint8Array(N);
   const seen = new Uint8Array(N);

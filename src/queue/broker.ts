@@ -43,6 +43,8 @@ interface BlockedPut {
 /** How a consumer died, for redelivery and dead letters. */
 export interface Death {
   error: Error;
+  /** The item in progress caused the death: set it aside at once. */
+  culprit?: boolean;
   progress: Progress | undefined;
 }
 
@@ -194,11 +196,10 @@ export class Broker {
         back.push(e);
         continue;
       }
-      const again: Entry = {
-        ...e,
-        a: e.a + 1,
-        s: (e.s ?? 0) + (inProgress ? 1 : 0),
-      };
+      // A worker stopped because of the item itself (a per-item timeout)
+      // must not pass it on to kill another.
+      const strikes = inProgress ? (death.culprit ? this.maxAttempts : 1) : 0;
+      const again: Entry = { ...e, a: e.a + 1, s: (e.s ?? 0) + strikes };
       if (again.s! >= this.maxAttempts) this.#onDead(again, death.error);
       else back.push(again);
     }

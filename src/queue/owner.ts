@@ -103,7 +103,12 @@ export function serve(
         break;
     }
   };
-  const died = (error: Error) => close({ error, progress: readProgress(cell) });
+  const died = (error: Error) =>
+    close({
+      error,
+      progress: readProgress(cell),
+      culprit: (error as { culprit?: boolean }).culprit === true,
+    });
   const shut = () => {
     post({ t: "gone", z: 0 });
     close();

@@ -85,7 +85,7 @@ export class RemoteTransport implements Transport {
   #acked = 0;
   #finished = 0;
   #committed = 0;
-  #window = 4;
+  #window = 1; // until the reader's pace is known: a first worker must not take everything
   #avg = -1;
   #lastReturn = -1;
   #sampleIn = SAMPLE_EVERY;

@@ -128,10 +128,30 @@ function workerScope(): WorkerScope {
   };
 }
 
+interface DenoSignals {
+  addSignalListener(signal: "SIGINT", handler: () => void): void;
+  removeSignalListener(signal: "SIGINT", handler: () => void): void;
+}
+
 /** The `node:worker_threads` runtime family. */
 export const nodeRuntime: Runtime = {
   family: "node",
   cpus: availableParallelism(),
   spawn,
   workerScope,
+  onInterrupt(handler) {
+    // Deno's `process.on("SIGINT")` does not replace the default exit.
+    const deno = (globalThis as { Deno?: DenoSignals }).Deno;
+    if (deno?.addSignalListener) {
+      deno.addSignalListener("SIGINT", handler);
+      return () => deno.removeSignalListener("SIGINT", handler);
+    }
+    process.on("SIGINT", handler);
+    return () => process.off("SIGINT", handler);
+  },
+  terminal() {
+    return process.stderr.isTTY
+      ? (text) => process.stderr.write(text)
+      : undefined;
+  },
 };

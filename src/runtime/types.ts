@@ -76,4 +76,11 @@ export interface Runtime {
   ): WorkerPort;
   /** The scope of the current thread when it is a worker. */
   workerScope(): WorkerScope;
+  /**
+   * Calls `handler` on SIGINT (Ctrl-C) instead of the default exit, until the
+   * returned function is called; `undefined` where there are no signals.
+   */
+  onInterrupt(handler: () => void): (() => void) | undefined;
+  /** Writes to standard error when it is a terminal; `undefined` otherwise. */
+  terminal(): ((text: string) => void) | undefined;
 }

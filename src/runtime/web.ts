@@ -101,8 +101,35 @@ function workerScope(): WorkerScope {
   };
 }
 
+// Bun has Node's `process`; Deno (when it uses Web Workers) has `Deno`;
+// a browser has neither.
+function onInterrupt(handler: () => void): (() => void) | undefined {
+  const g = globalThis as Any;
+  if (g.Deno?.addSignalListener) {
+    g.Deno.addSignalListener("SIGINT", handler);
+    return () => g.Deno.removeSignalListener("SIGINT", handler);
+  }
+  if (g.process?.on) {
+    g.process.on("SIGINT", handler);
+    return () => g.process.off("SIGINT", handler);
+  }
+  return undefined;
+}
+
+function terminal(): ((text: string) => void) | undefined {
+  const g = globalThis as Any;
+  if (g.Deno?.stderr?.isTerminal?.()) {
+    const encoder = new TextEncoder();
+    return (text) => g.Deno.stderr.writeSync(encoder.encode(text));
+  }
+  if (g.process?.stderr?.isTTY) return (text) => g.process.stderr.write(text);
+  return undefined;
+}
+
 /** The Web Worker runtime family. */
 export const webRuntime: Runtime = {
+  onInterrupt,
+  terminal,
   family: "web",
   cpus: (globalThis as Any).navigator?.hardwareConcurrency ?? 1,
   spawn,

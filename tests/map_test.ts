@@ -1,0 +1,192 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { imap, map, MapFailure, task, WorkerError } from "../mod.ts";
+import { here, runScript } from "./_helpers.ts";
+
+const tasks = here("./fixtures/tasks.ts");
+type Tasks = typeof import("./fixtures/tasks.ts");
+
+test("map() runs mpmq's example: results in input order, shared data given to every call", async () => {
+  const results = await map(
+    (pid: number, shared: { number: number }) => shared.number + pid,
+    [0, 1, 2],
+    { shared: { number: 10 } },
+  );
+  assert.deepEqual(results, [10, 11, 12]);
+});
+
+test("map() over 100,000 inputs returns every result in order", async () => {
+  const inputs = Array.from({ length: 100_000 }, (_, i) => i);
+  const results = await map((x: number) => x * 2, inputs, { concurrency: 2 });
+  assert.equal(results.length, 100_000);
+  assert.ok(results.every((r, i) => r === i * 2));
+});
+
+test("imap() yields in input order by default, and as they complete with ordered: false", async () => {
+  const sleepy = task<Tasks, "sleepy">(tasks, "sleepy");
+  const delays = [300, 10, 150, 20];
+  const inOrder = [];
+  for await (
+    const r of imap(sleepy, delays, { concurrency: 4, chunkSize: 1 })
+  ) inOrder.push(r);
+  assert.deepEqual(inOrder, delays);
+  const asDone = [];
+  for await (
+    const r of imap(sleepy, delays, {
+      concurrency: 4,
+      chunkSize: 1,
+      ordered: false,
+    })
+  ) asDone.push(r);
+  assert.deepEqual(asDone, [10, 20, 150, 300]);
+});
+
+test("raiseIfError: the first failure rejects; with false, a MapFailure takes the input's slot", async () => {
+  const failOnThree = task<Tasks, "failOnThree">(tasks, "failOnThree");
+  await assert.rejects(
+    map(failOnThree, [1, 2, 3, 4]),
+    (e: Error) => e instanceof RangeError && /three/.test(e.message),
+  );
+  const results = await map(failOnThree, [1, 2, 3, 4], { raiseIfError: false });
+  assert.deepEqual(results.slice(0, 2), [1, 2]);
+  assert.ok(results[2] instanceof MapFailure);
+  assert.equal((results[2] as MapFailure).offset, 2);
+  assert.match(
+    ((results[2] as MapFailure).error as Error).message,
+    /three is not allowed/,
+  );
+  assert.equal(results[3], 4);
+});
+
+test("imap() pulls inputs lazily: an endless stream runs in bounded memory", async () => {
+  let pulled = 0;
+  async function* endless() {
+    for (let i = 0;; i++) {
+      pulled++;
+      yield i;
+    }
+  }
+  let seen = 0;
+  for await (
+    const r of imap((x: number) => x + 1, endless(), { concurrency: 2 })
+  ) {
+    assert.equal(r, ++seen);
+    if (seen === 2000) break;
+  }
+  assert.ok(pulled < 2000 + 5000, `pulled ${pulled} inputs for 2000 results`);
+});
+
+test("logs from tasks reach onMessage with the input's offset and level", async () => {
+  const messages: [number, string, string][] = [];
+  const results = await map(task<Tasks, "chatty">(tasks, "chatty"), [5, 6], {
+    onMessage: (offset, message, level) =>
+      messages.push([offset, message, level]),
+  });
+  assert.deepEqual(results, [10, 12]);
+  const sorted = messages.sort((a, b) =>
+    a[0] - b[0] || a[2].localeCompare(b[2])
+  );
+  assert.deepEqual(sorted, [
+    [0, "working on 5", "info"],
+    [0, "careful with 5", "warn"],
+    [1, "working on 6", "info"],
+    [1, "careful with 6", "warn"],
+  ]);
+});
+
+test("onProgress reports done, total and rate as inputs finish", async () => {
+  const seen: number[] = [];
+  await map((x: number) => x, Array.from({ length: 50 }, (_, i) => i), {
+    chunkSize: 5,
+    onProgress: (p) => {
+      assert.equal(p.total, 50);
+      assert.ok(p.rate >= 0);
+      seen.push(p.done);
+    },
+  });
+  assert.equal(seen[seen.length - 1], 50);
+  assert.deepEqual([...seen].sort((a, b) => a - b), seen, "done only grows");
+});
+
+test("maxTasksPerWorker recycles workers: module state starts over", async () => {
+  const counted = task<Tasks, "counted">(tasks, "counted");
+  const counts = await map(
+    counted,
+    Array.from({ length: 12 }, () => undefined),
+    {
+      concurrency: 2,
+      chunkSize: 1,
+      maxTasksPerWorker: 3,
+    },
+  );
+  assert.equal(counts.length, 12);
+  assert.ok(
+    counts.every((n) => (n as number) <= 3),
+    `calls per worker: ${counts}`,
+  );
+});
+
+test("a per-input timeout fails that input only; the others finish", async () => {
+  const results = await map(task<Tasks, "sleepy">(tasks, "sleepy"), [
+    10,
+    5000,
+    20,
+  ], {
+    timeout: 500,
+    raiseIfError: false,
+  });
+  assert.equal(results[0], 10);
+  assert.equal(results[2], 20);
+  const failure = results[1] as MapFailure;
+  assert.ok(failure instanceof MapFailure);
+  assert.ok(failure.error instanceof WorkerError);
+  assert.equal((failure.error as WorkerError).reason, "timeout");
+});
+
+test("an aborted signal stops the map and rejects with its reason", async () => {
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(new Error("enough")), 100);
+  await assert.rejects(
+    map(
+      task<Tasks, "sleepy">(tasks, "sleepy"),
+      Array.from({ length: 20 }, () => 200),
+      { signal: controller.signal },
+    ),
+    /enough/,
+  );
+});
+
+test("Ctrl-C during a map stops the workers, rejects clearly, and the process exits", async () => {
+  const { spawn } = await import("node:child_process");
+  const process = (await import("node:process")).default;
+  const { fileURLToPath } = await import("node:url");
+  const file = fileURLToPath(here("./fixtures/map_sigint.ts"));
+  const args = "Deno" in globalThis ? ["run", "--allow-read", file] : [file];
+  const child = spawn(process.execPath, args, {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  const started = new Promise<void>((resolve) => {
+    child.stdout.on("data", (d) => {
+      out += d;
+      if (out.includes("started")) resolve();
+    });
+  });
+  await started;
+  child.kill("SIGINT");
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`did not exit; output: ${out}`)),
+      15_000,
+    );
+    child.on("exit", (c) => {
+      clearTimeout(timer);
+      resolve(c);
+    });
+  });
+  // (Deno's child_process reports a child that handled SIGINT as killed by it.)
+  assert.ok(code === 0 || "Deno" in globalThis, `exit code ${code}`);
+  assert.match(out, /caught: .*interrupted \(SIGINT\)/);
+  assert.doesNotMatch(out, /finished/);
+  void runScript;
+});
