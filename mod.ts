@@ -58,6 +58,7 @@ export {
   type MapValue,
 } from "./src/map.ts";
 export { log, type LogLevel } from "./src/log.ts";
+export { ProcessQueue, type ProcessQueueOptions } from "./src/process_queue.ts";
 export { WorkerError, type WorkerFailure } from "./src/errors.ts";
 
 /**
