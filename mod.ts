@@ -59,6 +59,12 @@ export {
 } from "./src/map.ts";
 export { log, type LogLevel } from "./src/log.ts";
 export { ProcessQueue, type ProcessQueueOptions } from "./src/process_queue.ts";
+export {
+  Consumer,
+  IterableQueue,
+  Producer,
+  QueueDoneError,
+} from "./src/iterable_queue.ts";
 export { WorkerError, type WorkerFailure } from "./src/errors.ts";
 
 /**

@@ -20,6 +20,11 @@ import * as v from "./validate.ts";
  */
 export const END = "workq:end";
 
+/** @internal A producer endpoint's "no more items" (see `IterableQueue`). */
+export const CLOSE = "workq:close";
+/** @internal The answer to a reader of a queue that is done (see `IterableQueue`). */
+export const DONE = "workq:done";
+
 /** The fields of a {@linkcode Msg}, all optional. */
 export interface MsgInit<T> {
   /** What the message is about; `""` by default. */

@@ -16,11 +16,19 @@
  *   come back, so no item is stranded behind it.
  * @module
  */
-import { END } from "../msg.ts";
+import { CLOSE, DONE, END } from "../msg.ts";
 import { soon } from "../schedule.ts";
 import { Deque } from "./deque.ts";
 import type { Entry } from "./protocol.ts";
 import type { Progress } from "./progress.ts";
+
+function isData(entry: Entry): boolean {
+  return entry.k !== END && entry.k !== DONE;
+}
+
+function doneEntry(): Entry {
+  return { k: DONE, d: undefined, o: 0, a: 1, w: false, x: undefined };
+}
 
 /** Something that receives items from the broker. */
 export interface Consumer {
@@ -64,6 +72,9 @@ export class Broker {
   #held = 0;
   #blocked = new Deque<BlockedPut>();
   #scheduled = false;
+  #producers = 0;
+  #closed = 0;
+  #sealed = false;
   #remote = 0;
 
   readonly maxAttempts: number;
@@ -96,7 +107,7 @@ export class Broker {
     if (this.#blocked.length === 0) {
       const room = this.maxsize - this.#fifo.length;
       const n = Math.min(room, entries.length);
-      for (; i < n; i++) this.#fifo.push(entries[i]);
+      for (; i < n; i++) this.#accept(entries[i]);
     }
     if (i < entries.length) this.#blocked.push({ entries, index: i, done });
     this.#schedule();
@@ -108,7 +119,7 @@ export class Broker {
     if (this.#blocked.length > 0 || this.#fifo.length >= this.maxsize) {
       return false;
     }
-    this.#fifo.push(entry);
+    this.#accept(entry);
     this.#schedule();
     return true;
   }
@@ -126,6 +137,7 @@ export class Broker {
 
   /** Takes the next deliverable entry for a thread-local reader, if any. */
   take(): Entry | undefined {
+    if (this.#fifo.length === 0 && this.#isDone()) return doneEntry();
     if (this.#fifo.length === 0 || !this.#deliverable(this.#fifo.peek()!)) {
       return undefined;
     }
@@ -152,12 +164,12 @@ export class Broker {
     if (!held || n <= 0) return;
     let data = 0;
     for (let i = 0; i < n && held.length > 0; i++) {
-      if (held.shift()!.k !== END) data++;
+      if (isData(held.shift()!)) data++;
       consumer.acked++;
     }
     this.#held -= data;
     // The last held item finishing may free an end marker.
-    if (this.#held === 0 && this.#fifo.length > 0) this.#schedule();
+    if (this.#held === 0) this.#schedule();
   }
 
   /**
@@ -179,7 +191,8 @@ export class Broker {
       e !== undefined;
       index++, e = held.shift()
     ) {
-      if (e.k !== END) this.#held--;
+      if (e.k === DONE) continue; // a done signal is made afresh for whoever asks
+      if (isData(e)) this.#held--;
       if (!death || e.k === END) {
         back.push(e);
         continue;
@@ -207,6 +220,31 @@ export class Broker {
     this.#schedule();
   }
 
+  // Puts a close signal's count, or an item in the queue.
+  #accept(entry: Entry): void {
+    if (entry.k === CLOSE) {
+      this.#closed++;
+      if (this.#isDone()) this.#schedule();
+    } else this.#fifo.push(entry);
+  }
+
+  /** A producer endpoint was made (see `iterable_queue.ts`). */
+  openProducer(): void {
+    this.#producers++;
+  }
+
+  /** No new producer will come: once all have closed and nothing is left, the queue is done. */
+  seal(): void {
+    this.#sealed = true;
+    this.#schedule();
+  }
+
+  #isDone(): boolean {
+    return this.#sealed && this.#closed >= this.#producers &&
+      this.#fifo.length === 0 && this.#held === 0 &&
+      this.#blocked.length === 0;
+  }
+
   #deliverable(head: Entry): boolean {
     return head.k !== END || this.#held === 0;
   }
@@ -229,6 +267,17 @@ export class Broker {
 
   #send(): void {
     const consumers = this.#consumers;
+    if (this.#fifo.length === 0 && this.#isDone()) {
+      // Every request from now on is answered "done", one signal per credit.
+      for (const consumer of consumers) {
+        if (consumer.credit <= 0) continue;
+        const signals = Array.from({ length: consumer.credit }, doneEntry);
+        consumer.credit = 0;
+        if (consumer.held) { for (const e of signals) consumer.held.push(e); }
+        consumer.deliver(signals);
+      }
+      return;
+    }
     let idle = 0;
     while (
       this.#fifo.length > 0 && consumers.length > 0 && idle < consumers.length
@@ -265,7 +314,7 @@ export class Broker {
       while (
         put.index < put.entries.length && this.#fifo.length < this.maxsize
       ) {
-        this.#fifo.push(put.entries[put.index++]);
+        this.#accept(put.entries[put.index++]);
         moved = true;
       }
       if (put.index < put.entries.length) break;

@@ -50,6 +50,11 @@ export class LocalTransport implements Transport {
     return this.#broker.name;
   }
 
+  /** The broker, for workq's own shapes (producer counting). */
+  get broker(): Broker {
+    return this.#broker;
+  }
+
   get maxsize(): number {
     return this.#broker.maxsize;
   }

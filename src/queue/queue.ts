@@ -72,6 +72,10 @@ export interface GetOptions {
 }
 
 let counter = 0;
+const RESERVED = "workq:";
+
+/** @internal How workq's own shapes reach a queue's transport. */
+export let transportOf: (q: Queue<unknown>) => Transport;
 
 // How a queue is built over a transport other than the owner's: a key no
 // user option can collide with.
@@ -228,10 +232,10 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>> {
       data = item;
       order = options?.order ?? 0;
     }
-    if (kind === END) {
+    if (kind.startsWith(RESERVED)) {
       return Promise.reject(
         new TypeError(
-          `Cannot put into queue "${this.name}": the kind "${END}" is reserved; use endq()`,
+          `Cannot put into queue "${this.name}": the kind "${kind}" is reserved (kinds starting with "${RESERVED}" are workq's); use endq() to end a queue`,
         ),
       );
     }
@@ -383,6 +387,10 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>> {
         return this;
       },
     };
+  }
+
+  static {
+    transportOf = (q) => q.#transport;
   }
 
   /** @internal Swaps this queue for a descriptor another thread revives. */
