@@ -291,7 +291,9 @@ export class ProcessQueue<T = unknown> {
     void failures.end();
     // Items appended while the worker was ending, or given back by a dead
     // one, get a new worker — unless workers keep dying on them.
-    if (this.#pending.length > 0 && this.#deaths < MAX_DEATHS && !this.#stopping) this.begin();
+    if (
+      this.#pending.length > 0 && this.#deaths < MAX_DEATHS && !this.#stopping
+    ) this.begin();
     if (!this.#worker) {
       for (const resolve of this.#idle.splice(0)) {
         resolve();
