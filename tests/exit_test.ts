@@ -41,3 +41,19 @@ test("a program whose worker failed still exits, with the error reported", async
   assert.notEqual(code, 0);
   assert.match(stderr, /broken on purpose/);
 });
+
+test("the map, ProcessQueue and IterableQueue examples print their results and exit", async () => {
+  const map = await runScript(here("../examples/map.ts"));
+  assert.equal(map.code, 0, map.stderr);
+  assert.match(map.stdout, /\[input 0\] hello from process: 0/);
+  assert.match(map.stdout, /Results: 10, 11, 12/);
+  assert.match(map.stdout, /primes below 400000: 33860/);
+  const pq = await runScript(here("../examples/process_queue.ts"));
+  assert.equal(pq.code, 0, pq.stderr);
+  assert.match(pq.stdout, /new instance: true queue length: 3/);
+  assert.equal(pq.stdout.match(/^\w+: \d+$/gm)?.length, 6, "six items handled");
+  assert.match(pq.stdout, /done: true/);
+  const iq = await runScript(here("../examples/iterable_queue.ts"));
+  assert.equal(iq.code, 0, iq.stderr);
+  assert.match(iq.stdout, /30 items consumed/);
+});
