@@ -42,7 +42,6 @@ test("objects, arrays, Map, Set, Date, RegExp, boxed primitives round-trip", () 
     map: new Map<unknown, unknown>([["a", 1], [2, { b: [3] }]]),
     set: new Set([1, "x", null]),
     date: new Date(1_700_000_000_123),
-    badDate: new Date(NaN),
     re: /a+b/gimsu,
     nested: { deep: { deeper: { deepest: [[], {}] } } },
     boxed: [Object(1), Object("s"), Object(false)],
@@ -52,7 +51,9 @@ test("objects, arrays, Map, Set, Date, RegExp, boxed primitives round-trip", () 
   assert.deepEqual(back, value);
   assert.ok(back.date instanceof Date);
   assert.equal(back.re.flags, "gimsu");
-  assert.ok(Number.isNaN(back.badDate.getTime()));
+  // Apart: Node 22's deepEqual does not take two invalid Dates as equal.
+  const badDate = roundTrip(new Date(NaN));
+  assert.ok(badDate instanceof Date && Number.isNaN(badDate.getTime()));
   assert.ok("nothing" in back);
 });
 
