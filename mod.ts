@@ -53,6 +53,7 @@ export {
   imap,
   map,
   MapFailure,
+  type MapInputs,
   type MapOptions,
   type MapProgress,
   type MapValue,
@@ -65,6 +66,14 @@ export {
   Producer,
   QueueDoneError,
 } from "./src/iterable_queue.ts";
+export {
+  Feeder,
+  type FeederOptions,
+  type FeederResult,
+  type FeederSettings,
+  feederSettings,
+  type FeederStats,
+} from "./src/feeder.ts";
 export { WorkerError, type WorkerFailure } from "./src/errors.ts";
 
 /**

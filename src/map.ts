@@ -95,7 +95,8 @@ export type MapValue<F extends TaskFunction, O> = O extends
   { raiseIfError: false } ? Awaited<ReturnType<F>> | MapFailure
   : Awaited<ReturnType<F>>;
 
-type Inputs<T> = Iterable<T> | AsyncIterable<T>;
+/** What a map runs over: an array, an iterable or an async iterable. */
+export type MapInputs<T> = Iterable<T> | AsyncIterable<T>;
 
 const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
 const shapes = new URL(`./worker/shapes${ext}`, import.meta.url);
@@ -176,7 +177,7 @@ interface Backlog {
 // Drives the workers and yields chunks of [offset, value] as they complete.
 async function* engine(
   fn: Task,
-  inputs: Inputs<unknown>,
+  inputs: MapInputs<unknown>,
   options: MapOptions | undefined,
   backlog: Backlog,
 ): AsyncGenerator<[number, unknown][], void, undefined> {
@@ -465,7 +466,7 @@ export async function* imap<
   O extends MapOptions<Parameters<F>[1]> = MapOptions,
 >(
   fn: Task<F>,
-  inputs: Inputs<Parameters<F>[0]>,
+  inputs: MapInputs<Parameters<F>[0]>,
   options?: O,
 ): AsyncGenerator<MapValue<F, O>, void, undefined> {
   const ordered = options?.ordered ?? true;
@@ -516,7 +517,7 @@ export async function map<
   O extends MapOptions<Parameters<F>[1]> = MapOptions,
 >(
   fn: Task<F>,
-  inputs: Inputs<Parameters<F>[0]>,
+  inputs: MapInputs<Parameters<F>[0]>,
   options?: O,
 ): Promise<MapValue<F, O>[]> {
   // Results go straight to their slots: no reordering, no per-item yield.

@@ -301,6 +301,8 @@ export class RemoteTransport implements Transport {
           const reader = this.#readers.shift();
           if (reader) {
             this.#returned++;
+            // The reader's own time starts now: the next get() measures it.
+            this.#lastReturn = performance.now();
             this.#mark();
             reader.resolve(entry);
           } else this.#inbox.push(entry);

@@ -129,8 +129,8 @@ function workerScope(): WorkerScope {
 }
 
 interface DenoSignals {
-  addSignalListener(signal: "SIGINT", handler: () => void): void;
-  removeSignalListener(signal: "SIGINT", handler: () => void): void;
+  addSignalListener(signal: "SIGINT" | "SIGTERM", handler: () => void): void;
+  removeSignalListener(signal: "SIGINT" | "SIGTERM", handler: () => void): void;
 }
 
 /** The `node:worker_threads` runtime family. */
@@ -148,6 +148,23 @@ export const nodeRuntime: Runtime = {
     }
     process.on("SIGINT", handler);
     return () => process.off("SIGINT", handler);
+  },
+  env(name) {
+    // Deno without --allow-env throws: an unreadable variable is an unset one.
+    try {
+      return process.env[name];
+    } catch {
+      return undefined;
+    }
+  },
+  onTerminate(handler) {
+    const deno = (globalThis as { Deno?: DenoSignals }).Deno;
+    if (deno?.addSignalListener) {
+      deno.addSignalListener("SIGTERM", handler);
+      return () => deno.removeSignalListener("SIGTERM", handler);
+    }
+    process.on("SIGTERM", handler);
+    return () => process.off("SIGTERM", handler);
   },
   terminal() {
     return process.stderr.isTTY

@@ -81,6 +81,13 @@ export interface Runtime {
    * returned function is called; `undefined` where there are no signals.
    */
   onInterrupt(handler: () => void): (() => void) | undefined;
+  /** An environment variable, or `undefined` (also where reading it is not allowed). */
+  env(name: string): string | undefined;
+  /**
+   * Calls `handler` on SIGTERM until the returned function is called;
+   * `undefined` where there are no signals.
+   */
+  onTerminate(handler: () => void): (() => void) | undefined;
   /** Writes to standard error when it is a terminal; `undefined` otherwise. */
   terminal(): ((text: string) => void) | undefined;
 }

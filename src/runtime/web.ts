@@ -116,6 +116,28 @@ function onInterrupt(handler: () => void): (() => void) | undefined {
   return undefined;
 }
 
+function onTerminate(handler: () => void): (() => void) | undefined {
+  const g = globalThis as Any;
+  if (g.Deno?.addSignalListener) {
+    g.Deno.addSignalListener("SIGTERM", handler);
+    return () => g.Deno.removeSignalListener("SIGTERM", handler);
+  }
+  if (g.process?.on) {
+    g.process.on("SIGTERM", handler);
+    return () => g.process.off("SIGTERM", handler);
+  }
+  return undefined;
+}
+
+function env(name: string): string | undefined {
+  const g = globalThis as Any;
+  try {
+    return g.Deno?.env?.get(name) ?? g.process?.env?.[name];
+  } catch {
+    return undefined; // Deno without --allow-env
+  }
+}
+
 function terminal(): ((text: string) => void) | undefined {
   const g = globalThis as Any;
   if (g.Deno?.stderr?.isTerminal?.()) {
@@ -129,6 +151,8 @@ function terminal(): ((text: string) => void) | undefined {
 /** The Web Worker runtime family. */
 export const webRuntime: Runtime = {
   onInterrupt,
+  onTerminate,
+  env,
   terminal,
   family: "web",
   cpus: (globalThis as Any).navigator?.hardwareConcurrency ?? 1,

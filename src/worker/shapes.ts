@@ -142,3 +142,34 @@ export async function drainWorker(
     }
   }
 }
+
+/**
+ * The feeder's reader worker: runs `context()` once, then `reader(item,
+ * context)` for each item; reports each outcome on `outcomes`; returns
+ * after `maxJobs` items so that a fresh worker replaces it.
+ */
+export async function feederWorker(
+  items: Queue<unknown>,
+  outcomes: Queue<[ok: boolean, item: unknown, error: unknown]>,
+  reader: TaskSpec,
+  context: TaskSpec | undefined,
+  maxJobs: number,
+): Promise<number> {
+  const read = await load(reader);
+  const ctx = context ? await (await load(context))() : undefined;
+  let jobs = 0;
+  for await (const msg of iterMsg(items)) {
+    try {
+      const value = await read(msg.data, ctx);
+      await outcomes.put([true, undefined, value]);
+    } catch (error) {
+      await outcomes.put([
+        false,
+        msg.data,
+        errorToData(explain(error, reader)),
+      ]);
+    }
+    if (++jobs >= maxJobs) break;
+  }
+  return jobs;
+}

@@ -1,0 +1,478 @@
+/**
+ * QuasiQueue's shape: a named feeder for jobs that never end. A writer on
+ * the main thread fills the queue when it runs low; reader workers drain
+ * it; settings come from code, the environment and defaults.
+ * @module
+ */
+import { dataToError, type ErrorData } from "./errors.ts";
+import { Queue } from "./queue/queue.ts";
+import { run, type WorkerHandle } from "./run.ts";
+import { runtime } from "./runtime/mod.ts";
+import { type Task, task, toSpec } from "./task.ts";
+import * as v from "./validate.ts";
+
+/** The feeder's settings, with QuasiQueue's meaning and defaults (times in seconds). */
+export interface FeederSettings {
+  /** Seconds the writer sleeps after returning nothing. @default 1 */
+  emptyQueueSleepTime: number;
+  /** Seconds the writer sleeps when the queue is full. @default 5 */
+  fullQueueSleepTime: number;
+  /** Seconds readers get to finish the items they hold when stopping. @default 30 */
+  gracefulShutdownTimeout: number;
+  /** The `desiredItems` asked of the writer (lowered to the room left). @default 10 */
+  lookupBlockSize: number;
+  /** Items a reader worker handles before a fresh one replaces it. @default 200 */
+  maxJobsPerWorker: number;
+  /** The most items the queue holds. @default 300 */
+  maxQueueSize: number;
+  /** Reader workers. @default 2 */
+  numWorkers: number;
+  /** Seconds during which an item seen before is not queued again. @default 300 */
+  preventRequeuingTime: number;
+  /** Seconds to wait for room in the queue before the writer backs off. @default 0.01 */
+  queueInteractionTimeout: number;
+}
+
+const DEFAULTS: Readonly<FeederSettings> = Object.freeze({
+  emptyQueueSleepTime: 1,
+  fullQueueSleepTime: 5,
+  gracefulShutdownTimeout: 30,
+  lookupBlockSize: 10,
+  maxJobsPerWorker: 200,
+  maxQueueSize: 300,
+  numWorkers: 2,
+  preventRequeuingTime: 300,
+  queueInteractionTimeout: 0.01,
+});
+
+const INTEGERS = new Set([
+  "lookupBlockSize",
+  "maxJobsPerWorker",
+  "maxQueueSize",
+  "numWorkers",
+]);
+
+/** Counts of a feeder's work. */
+export interface FeederStats {
+  /** Items the writer gave that were queued. */
+  written: number;
+  /** Items readers finished. */
+  read: number;
+  /** Items whose reader threw. */
+  failed: number;
+  /** Items dropped as seen within `preventRequeuingTime`. */
+  duplicates: number;
+  /** Workers replaced after `maxJobsPerWorker` items. */
+  recycled: number;
+  /** Workers replaced after they died. */
+  replaced: number;
+}
+
+/** Options of {@linkcode Feeder}. */
+// deno-lint-ignore no-explicit-any
+export interface FeederOptions<T, C = any> {
+  /**
+   * Runs on the main thread when the queue is low: returns up to
+   * `desiredItems` items (an array, iterable or async iterable), or `null`
+   * when it has nothing now.
+   */
+  writer: (
+    desiredItems: number,
+  ) =>
+    | Iterable<T>
+    | AsyncIterable<T>
+    | null
+    | undefined
+    | Promise<
+      Iterable<T> | null | undefined
+    >;
+  /** Runs in a worker, once per item: `reader(item, context)`. */
+  reader: Task<(item: T, context: C) => unknown>;
+  /** Runs once when each worker starts; its result is every `reader` call's `context`. */
+  context?: Task<() => C | Promise<C>>;
+  /** Settings in code; they win over the environment, which wins over the defaults. */
+  settings?: Partial<FeederSettings>;
+  /** Called on the main thread with what each `reader` call returned. */
+  onResult?: (value: unknown) => void;
+  /** Called with each reader error and its item (by default printed, naming the feeder). */
+  onError?: (error: unknown, item: T) => void;
+  /** What identifies an item for de-duplication. @default the item itself (JSON for objects) */
+  key?: (item: T) => unknown;
+  /** Stops the feeder, gracefully, like SIGINT. */
+  signal?: AbortSignal;
+}
+
+/** What `main()` resolves with once the feeder has stopped. */
+export interface FeederResult<T> {
+  /** Items that were queued but never read: reported, never dropped. */
+  unread: T[];
+  /** The final counts. */
+  stats: FeederStats;
+}
+
+function envName(name: string, key: string): string {
+  const upper = (s: string) =>
+    s.replace(/([a-z0-9])([A-Z])/g, "$1_$2").replace(/[^A-Za-z0-9]+/g, "_")
+      .toUpperCase();
+  return `${upper(name)}_${upper(key)}`;
+}
+
+/**
+ * Resolves a feeder's settings: code wins over environment variables
+ * (`<NAME>_<SETTING>`, e.g. `CRAWLER_NUM_WORKERS` for a feeder named
+ * "crawler"), which win over the defaults.
+ *
+ * @param name The feeder's name.
+ * @param given Settings in code.
+ * @returns The settings in force.
+ * @throws {TypeError} When a value is not a number, naming the setting, the variable and the value.
+ * @throws {RangeError} When a value is out of range.
+ * @example
+ * ```ts
+ * import { feederSettings } from "@workq/workq";
+ * console.log(feederSettings("crawler", { numWorkers: 4 }).numWorkers); // 4
+ * ```
+ */
+export function feederSettings(
+  name: string,
+  given?: Partial<FeederSettings>,
+): FeederSettings {
+  const what = `configure feeder "${name}"`;
+  const code = v.options(what, "settings", given);
+  const out = { ...DEFAULTS } as FeederSettings;
+  for (const key of Object.keys(DEFAULTS) as (keyof FeederSettings)[]) {
+    const integer = INTEGERS.has(key);
+    const min = key === "numWorkers" || key === "lookupBlockSize" ||
+        key === "maxJobsPerWorker" || key === "maxQueueSize"
+      ? 1
+      : 0;
+    if (code[key] !== undefined) {
+      out[key] = v.number(what, `settings.${key}`, code[key], DEFAULTS[key], {
+        min,
+        integer,
+      });
+      continue;
+    }
+    const variable = envName(name, key);
+    const raw = runtime.env(variable);
+    if (raw === undefined || raw.trim() === "") continue;
+    const value = Number(raw);
+    if (!Number.isFinite(value)) {
+      throw new TypeError(
+        `Cannot ${what}: ${key} from ${variable} must be a number, received ${
+          JSON.stringify(raw)
+        }`,
+      );
+    }
+    if (value < min || (integer && !Number.isInteger(value))) {
+      throw new RangeError(
+        `Cannot ${what}: ${key} from ${variable} must be ${
+          integer ? "an integer " : ""
+        }at least ${min}, received ${raw}`,
+      );
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+const shapes = new URL(`./worker/shapes${ext}`, import.meta.url);
+
+/**
+ * A named feeder for long-running jobs — QuasiQueue. `main()` runs until
+ * stopped (SIGINT or SIGTERM, the `signal`, or `stop()`): then the writer
+ * stops, readers finish the items they hold within
+ * `gracefulShutdownTimeout`, the rest are terminated, and items queued but
+ * never read are returned. A second SIGINT stops at once. A reader that
+ * throws does not stop the feeder; a worker that dies is replaced.
+ *
+ * @typeParam T The items' type.
+ * @typeParam C The context's type.
+ * @example
+ * ```ts ignore
+ * import { Feeder, task } from "@workq/workq";
+ * let next = 0;
+ * const feeder = new Feeder("crawler", {
+ *   writer: (desired) => Array.from({ length: desired }, () => next++),
+ *   reader: task(new URL("./crawl.ts", import.meta.url), "reader"),
+ *   settings: { numWorkers: 4 },
+ * });
+ * const { unread, stats } = await feeder.main(); // until Ctrl-C
+ * ```
+ */
+// deno-lint-ignore no-explicit-any
+export class Feeder<T = unknown, C = any> {
+  /** The feeder's name: in its workers' names, its errors and its environment variables. */
+  readonly name: string;
+  /** The settings in force. */
+  readonly settings: Readonly<FeederSettings>;
+  readonly #options: FeederOptions<T, C>;
+  readonly #stats: FeederStats = {
+    written: 0,
+    read: 0,
+    failed: 0,
+    duplicates: 0,
+    recycled: 0,
+    replaced: 0,
+  };
+  #stopping: ((force: boolean) => void) | undefined;
+  #stopRequested: boolean | undefined;
+
+  /**
+   * Creates the feeder; nothing runs until `main()`.
+   * @param name Its name (also the prefix of its environment variables).
+   * @param options The writer, the reader, the context, settings, callbacks.
+   * @throws {TypeError} When an option or setting has the wrong type.
+   * @throws {RangeError} When a setting is out of range.
+   */
+  constructor(name: string, options: FeederOptions<T, C>) {
+    const what = "create a feeder";
+    if (typeof name !== "string" || name === "") {
+      throw new TypeError(
+        `Cannot ${what}: name must be a non-empty string, received ${
+          v.show(name)
+        }`,
+      );
+    }
+    const o = v.options(what, "options", options);
+    if (typeof o.writer !== "function") {
+      throw new TypeError(
+        `Cannot ${what}: options.writer must be a function, received ${
+          v.show(o.writer)
+        }`,
+      );
+    }
+    toSpec(o.reader);
+    if (o.context !== undefined) toSpec(o.context);
+    v.callback(what, "options.onError", o.onError);
+    v.callback(what, "options.onResult", o.onResult);
+    v.callback(what, "options.key", o.key);
+    v.signal(what, "options.signal", o.signal);
+    this.name = name;
+    this.#options = o;
+    this.settings = Object.freeze(feederSettings(name, o.settings));
+  }
+
+  /**
+   * The counts so far.
+   * @returns A copy of the counts.
+   * @example
+   * ```ts ignore
+   * console.log(feeder.stats().read);
+   * ```
+   */
+  stats(): FeederStats {
+    return { ...this.#stats };
+  }
+
+  /**
+   * Asks a running feeder to stop gracefully (`force`: at once).
+   * @param force Terminate readers without waiting.
+   * @example
+   * ```ts ignore
+   * setTimeout(() => feeder.stop(), 10_000);
+   * await feeder.main();
+   * ```
+   */
+  stop(force = false): void {
+    if (this.#stopping) this.#stopping(force);
+    else this.#stopRequested = force || (this.#stopRequested ?? false);
+  }
+
+  /**
+   * Runs the feeder until it is stopped.
+   * @returns The items never read and the final counts.
+   * @throws {TypeError} When the writer returns something that is not iterable.
+   * @example
+   * ```ts ignore
+   * const { unread, stats } = await feeder.main();
+   * ```
+   */
+  async main(): Promise<FeederResult<T>> {
+    const s = this.settings;
+    const o = this.#options;
+    const items = new Queue<T>({
+      name: `${this.name}:items`,
+      maxsize: s.maxQueueSize,
+    });
+    const outcomes = new Queue<[boolean, T, ErrorData]>({
+      name: `${this.name}:outcomes`,
+    });
+    const reader = toSpec(o.reader).spec;
+    const context = o.context === undefined
+      ? undefined
+      : toSpec(o.context).spec;
+    const feederWorker = task(shapes, "feederWorker", { name: this.name });
+    const workers = new Set<WorkerHandle<number>>();
+    let running = true;
+    let forced = false;
+    let wakeWriter: (() => void) | undefined;
+    let stopped!: () => void;
+    const whenStopped = new Promise<void>((resolve) => (stopped = resolve));
+    this.#stopping = (force) => {
+      if (!running) {
+        if (force) forced = true;
+        return;
+      }
+      running = false;
+      forced = force;
+      wakeWriter?.();
+      stopped();
+    };
+    if (this.#stopRequested !== undefined) this.#stopping(this.#stopRequested);
+    let interrupts = 0;
+    const offInt = runtime.onInterrupt(() =>
+      this.#stopping?.(++interrupts > 1)
+    );
+    const offTerm = runtime.onTerminate(() => this.#stopping?.(false));
+    const onAbort = () => this.#stopping?.(false);
+    o.signal?.addEventListener("abort", onAbort, { once: true });
+    if (o.signal?.aborted) onAbort();
+
+    const start = () => {
+      const handle = run(
+        feederWorker,
+        items,
+        outcomes,
+        reader,
+        context,
+        s.maxJobsPerWorker,
+      ) as WorkerHandle<number>;
+      workers.add(handle);
+      handle.result.then(
+        () => {
+          workers.delete(handle);
+          if (running) {
+            this.#stats.recycled++;
+            start();
+          }
+        },
+        (error) => {
+          workers.delete(handle);
+          if (running) {
+            console.error(
+              `[${this.name}] ${
+                (error as Error).message ?? error
+              }; replacing it`,
+            );
+            this.#stats.replaced++;
+            start();
+          }
+        },
+      );
+    };
+    for (let i = 0; i < s.numWorkers; i++) start();
+
+    // Outcomes of reads: counts, and errors reported with their item.
+    const onError = o.onError ??
+      ((error: unknown, item: T) =>
+        console.error(`[${this.name}] the reader failed on`, item, error));
+    void (async () => {
+      for (;;) {
+        const msg = await outcomes.get();
+        if (msg.kind !== "") return;
+        const [ok, item, error] = msg.data;
+        if (ok) {
+          this.#stats.read++;
+          o.onResult?.(error);
+        } else {
+          this.#stats.failed++;
+          onError(dataToError(error), item);
+        }
+      }
+    })();
+
+    const seen = new Map<unknown, number>();
+    const keyOf = o.key ??
+      ((
+        item: T,
+      ) => (typeof item === "object" && item !== null
+        ? JSON.stringify(item)
+        : item));
+    const sleep = (seconds: number) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, seconds * 1000);
+        wakeWriter = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+
+    // The writer: asked only when the queue is low, for no more than the room left.
+    while (running) {
+      const room = s.maxQueueSize - items.size;
+      if (room <= 0) {
+        await sleep(s.fullQueueSleepTime);
+        continue;
+      }
+      if (items.size >= s.lookupBlockSize) {
+        await sleep(Math.min(s.queueInteractionTimeout, s.emptyQueueSleepTime));
+        continue;
+      }
+      const desired = Math.min(s.lookupBlockSize, room);
+      const given = await o.writer(desired);
+      if (given === null || given === undefined) {
+        await sleep(s.emptyQueueSleepTime);
+        continue;
+      }
+      if (
+        !(Symbol.iterator in Object(given) ||
+          Symbol.asyncIterator in Object(given))
+      ) {
+        throw new TypeError(
+          `Feeder "${this.name}": the writer must return an iterable or null, received ${
+            v.show(given)
+          }`,
+        );
+      }
+      const now = Date.now();
+      for await (const item of given as AsyncIterable<T>) {
+        const key = keyOf(item);
+        const last = seen.get(key);
+        if (last !== undefined && now - last < s.preventRequeuingTime * 1000) {
+          this.#stats.duplicates++;
+          continue;
+        }
+        seen.set(key, now);
+        // A writer that gave more than the room left waits here, unless stopped.
+        await Promise.race([items.put(item), whenStopped]);
+        if (!running) break;
+        this.#stats.written++;
+      }
+      for (const [key, at] of seen) {
+        if (now - at >= s.preventRequeuingTime * 1000) seen.delete(key);
+      }
+    }
+
+    // Stopping: take back what nobody has read; readers finish what they hold.
+    await whenStopped;
+    const unread: T[] = [];
+    const takeBack = async () => {
+      while (items.size > 0) {
+        const msg = await items.get({ timeout: 0 }).catch(() => undefined);
+        if (!msg) break;
+        if (msg.kind === "") unread.push(msg.data);
+      }
+    };
+    await takeBack();
+    for (let i = 0; i < workers.size; i++) await items.end();
+    const graceful = Promise.allSettled([...workers].map((w) => w.result));
+    if (!forced) {
+      await Promise.race([
+        graceful,
+        new Promise((resolve) =>
+          setTimeout(resolve, s.gracefulShutdownTimeout * 1000)
+        ),
+      ]);
+    }
+    await Promise.all([...workers].map((w) => w.terminate()));
+    await takeBack(); // what terminated readers held comes back here
+    await outcomes.end();
+    offInt?.();
+    offTerm?.();
+    o.signal?.removeEventListener("abort", onAbort);
+    this.#stopping = undefined;
+    return { unread, stats: this.stats() };
+  }
+}
