@@ -5,7 +5,7 @@
  * @module
  */
 import { CLOSE, DONE } from "./msg.ts";
-import { LocalTransport } from "./queue/local.ts";
+import type { LocalTransport } from "./queue/local.ts";
 import {
   type GetOptions,
   type PutOptions,

@@ -333,11 +333,6 @@ async function* engine(
   const bar = o.progressBar === false ? undefined : runtime.terminal();
   const drawn = bar ? progressBar(bar) : undefined;
   const started = performance.now();
-  const onMessage = o.onMessage ??
-    ((offset: number, message: string, level: LogLevel) => {
-      void offset;
-      console[level](message);
-    });
 
   let received = 0;
   let seen = new Uint8Array(1024); // offsets are dense: a bitmap, grown as needed

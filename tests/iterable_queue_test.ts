@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  Consumer,
+  type Consumer,
   IterableQueue,
-  Producer,
+  type Producer,
   QueueDoneError,
   run,
 } from "../mod.ts";
