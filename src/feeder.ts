@@ -459,12 +459,15 @@ export class Feeder<T = unknown, C = any> {
     for (let i = 0; i < workers.size; i++) await items.end();
     const graceful = Promise.allSettled([...workers].map((w) => w.result));
     if (!forced) {
+      // The grace period must not keep the process alive once readers are done.
+      let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
         graceful,
-        new Promise((resolve) =>
-          setTimeout(resolve, s.gracefulShutdownTimeout * 1000)
-        ),
+        new Promise((
+          resolve,
+        ) => (timer = setTimeout(resolve, s.gracefulShutdownTimeout * 1000))),
       ]);
+      clearTimeout(timer);
     }
     await Promise.all([...workers].map((w) => w.terminate()));
     await takeBack(); // what terminated readers held comes back here

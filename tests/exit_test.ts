@@ -57,3 +57,12 @@ test("the map, ProcessQueue and IterableQueue examples print their results and e
   assert.equal(iq.code, 0, iq.stderr);
   assert.match(iq.stdout, /30 items consumed/);
 });
+
+test("the Feeder example hashes every file of a tree and stops by itself", async () => {
+  const { code, stdout, stderr } = await runScript(
+    here("../examples/hash_tree.ts"),
+  );
+  assert.equal(code, 0, stderr);
+  assert.match(stdout, /hashed [1-9]\d* files \(0 failed, 0 unread\)/);
+  assert.match(stdout, /^[0-9a-f]{16} {2}\S+/m);
+});
