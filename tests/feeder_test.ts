@@ -26,13 +26,14 @@ function collector(count: number) {
 }
 
 test("the writer is asked only when the queue is low, never past maxQueueSize; null makes it sleep", async () => {
-  const asked: [number, number][] = [];
+  const asked: [desired: number, at: number, gaveNull: boolean][] = [];
   let next = 0;
   const c = collector(40);
   const feeder = new Feeder<Item>("lowwater", {
     writer: (desired) => {
-      asked.push([desired, performance.now()]);
-      if (next >= 40) return null;
+      const done = next >= 40;
+      asked.push([desired, performance.now(), done]);
+      if (done) return null;
       return Array.from(
         { length: Math.min(desired, 40 - next) },
         () => ({ n: next++, wait: 5 }),
@@ -59,10 +60,22 @@ test("the writer is asked only when the queue is low, never past maxQueueSize; n
     asked.every(([desired]) => desired >= 1 && desired <= 5),
     "never more than a block, nor past the room",
   );
-  // After the writer ran dry, asks are spaced by emptyQueueSleepTime.
-  const dry = asked.slice(-3).map(([, at]) => at);
-  for (let i = 1; i < dry.length; i++) {
-    assert.ok(dry[i] - dry[i - 1] >= 150, "it slept between empty answers");
+  // After each empty answer, the next ask waits emptyQueueSleepTime.
+  const afterNull = asked.filter((_, i) => i > 0 && asked[i - 1][2]).map((
+    [, at],
+    k,
+  ) => [at, k]);
+  assert.ok(
+    afterNull.length >= 1,
+    "the writer was asked again after an empty answer",
+  );
+  for (let i = 1; i < asked.length; i++) {
+    if (asked[i - 1][2]) {
+      assert.ok(
+        asked[i][1] - asked[i - 1][1] >= 150,
+        "it slept after an empty answer",
+      );
+    }
   }
 });
 
