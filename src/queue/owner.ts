@@ -5,6 +5,7 @@
  */
 import type { Broker, Consumer, Death } from "./broker.ts";
 import { readProgress } from "./progress.ts";
+import { runtime } from "../runtime/mod.ts";
 import { Deque } from "./deque.ts";
 import {
   type ClientMessage,
@@ -68,12 +69,12 @@ export function serve(
     open = false;
     serving.delete(shut);
     broker.remove(consumer, death);
-    port.onmessage = null;
+    unlisten();
     port.close();
   };
   broker.add(consumer);
-  port.onmessage = (event: MessageEvent<ClientMessage>) => {
-    const message = event.data;
+  const unlisten = runtime.listenPort(port, (data) => {
+    const message = data as ClientMessage;
     switch (message.t) {
       case "put": {
         waiting++;
@@ -102,7 +103,7 @@ export function serve(
         close();
         break;
     }
-  };
+  });
   const died = (error: Error) =>
     close({
       error,

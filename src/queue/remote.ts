@@ -21,6 +21,7 @@ import {
 } from "./protocol.ts";
 import { cutShort, type Transport, type WaitOptions } from "./transport.ts";
 import { soon } from "../schedule.ts";
+import { runtime } from "../runtime/mod.ts";
 import type { WireDescriptor } from "../wire.ts";
 
 type Port = MessagePort & { ref?: () => void; unref?: () => void };
@@ -91,6 +92,7 @@ export class RemoteTransport implements Transport {
   #sampleIn = SAMPLE_EVERY;
   #asked = 0;
   readonly #cell: Int32Array | undefined;
+  readonly #unlisten: () => void;
 
   #syncs = new Map<number, () => void>();
   #released: (() => void) | undefined;
@@ -101,8 +103,10 @@ export class RemoteTransport implements Transport {
     this.maxsize = descriptor.maxsize;
     this.#port = descriptor.port;
     this.#cell = descriptor.cell;
-    this.#port.onmessage = (event: MessageEvent<OwnerMessage>) =>
-      this.#receive(event.data);
+    this.#unlisten = runtime.listenPort(
+      this.#port,
+      (data) => this.#receive(data as OwnerMessage),
+    );
     this.#port.addEventListener("close", () => {
       this.#fail(
         new Error(
@@ -398,7 +402,7 @@ export class RemoteTransport implements Transport {
     for (const resolve of this.#syncs.values()) resolve();
     this.#syncs.clear();
     this.#released?.();
-    this.#port.onmessage = null;
+    this.#unlisten();
     this.#port.close();
   }
 

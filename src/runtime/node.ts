@@ -133,8 +133,32 @@ interface DenoSignals {
   removeSignalListener(signal: "SIGINT" | "SIGTERM", handler: () => void): void;
 }
 
+type NodePort = MessagePort & {
+  on?(event: "message", handler: (data: unknown) => void): void;
+  off(event: "message", handler: (data: unknown) => void): void;
+};
+
+// Node's ports deliver data to `on("message")` directly; `onmessage` would
+// build a MessageEvent per message (and load undici for it in every thread).
+// Deno's global MessageChannel has only the web interface.
+function listenPort(
+  port: MessagePort,
+  handler: (data: unknown) => void,
+): () => void {
+  const p = port as NodePort;
+  if (typeof p.on !== "function") {
+    port.onmessage = (event: MessageEvent) => handler(event.data);
+    return () => {
+      port.onmessage = null;
+    };
+  }
+  p.on("message", handler);
+  return () => p.off("message", handler);
+}
+
 /** The `node:worker_threads` runtime family. */
 export const nodeRuntime: Runtime = {
+  listenPort,
   family: "node",
   cpus: availableParallelism(),
   spawn,

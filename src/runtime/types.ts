@@ -74,6 +74,11 @@ export interface Runtime {
     events: WorkerEvents,
     limits?: ResourceLimits,
   ): WorkerPort;
+  /**
+   * Delivers a MessagePort's messages to `handler` (the data only); returns
+   * what stops it.
+   */
+  listenPort(port: MessagePort, handler: (data: unknown) => void): () => void;
   /** The scope of the current thread when it is a worker. */
   workerScope(): WorkerScope;
   /**

@@ -148,8 +148,19 @@ function terminal(): ((text: string) => void) | undefined {
   return undefined;
 }
 
+function listenPort(
+  port: MessagePort,
+  handler: (data: unknown) => void,
+): () => void {
+  port.onmessage = (event: MessageEvent) => handler(event.data);
+  return () => {
+    port.onmessage = null;
+  };
+}
+
 /** The Web Worker runtime family. */
 export const webRuntime: Runtime = {
+  listenPort,
   onInterrupt,
   onTerminate,
   env,
