@@ -8,6 +8,7 @@
  * for tiny ones (so that a batch moves hundreds of items per message).
  * @module
  */
+import { Pace } from "./pace.ts";
 import { cloneError } from "../wire.ts";
 import { progressCell, writeCommitted, writeRead } from "./progress.ts";
 import { Deque } from "./deque.ts";
@@ -86,8 +87,8 @@ export class RemoteTransport implements Transport {
   #acked = 0;
   #finished = 0;
   #committed = 0;
-  #window = 1; // until the reader's pace is known: a first worker must not take everything
-  #avg = -1;
+  // Starts small until the reader's pace is known: a first reader must not take everything.
+  readonly #pace: Pace;
   #lastReturn = -1;
   #sampleIn = SAMPLE_EVERY;
   #asked = 0;
@@ -101,6 +102,7 @@ export class RemoteTransport implements Transport {
   constructor(descriptor: QueueDescriptor) {
     this.name = descriptor.name;
     this.maxsize = descriptor.maxsize;
+    this.#pace = new Pace(TARGET_MS, Math.min(MAX_WINDOW, this.maxsize), 1);
     this.#port = descriptor.port;
     this.#cell = descriptor.cell;
     this.#unlisten = runtime.listenPort(
@@ -148,10 +150,12 @@ export class RemoteTransport implements Transport {
     }
     // Timing every item costs more than tiny items do: sample once the
     // window is large.
-    if (this.#window < SAMPLE_ABOVE || --this.#sampleIn <= 0) {
+    if (this.#pace.window < SAMPLE_ABOVE || --this.#sampleIn <= 0) {
       const now = performance.now();
-      const items = this.#window < SAMPLE_ABOVE ? 1 : SAMPLE_EVERY;
-      if (this.#lastReturn >= 0) this.#learn((now - this.#lastReturn) / items);
+      const items = this.#pace.window < SAMPLE_ABOVE ? 1 : SAMPLE_EVERY;
+      if (this.#lastReturn >= 0) {
+        this.#pace.learn((now - this.#lastReturn) / items);
+      }
       this.#lastReturn = now;
       this.#sampleIn = SAMPLE_EVERY;
     }
@@ -209,7 +213,7 @@ export class RemoteTransport implements Transport {
     const entry = this.poll();
     if (entry) return Promise.resolve(entry);
     if (this.#lastReturn >= 0) {
-      this.#learn(performance.now() - this.#lastReturn);
+      this.#pace.learn(performance.now() - this.#lastReturn);
     }
     this.#lastReturn = -1;
     this.#asked++;
@@ -266,21 +270,12 @@ export class RemoteTransport implements Transport {
     });
   }
 
-  // The reader's time per item sets how far ahead to ask.
-  #learn(ms: number): void {
-    this.#avg = this.#avg < 0 ? ms : this.#avg * 0.75 + ms * 0.25;
-    const window = this.#avg > 10 * TARGET_MS
-      ? 1
-      : Math.ceil(TARGET_MS / Math.max(this.#avg, 0.001)) + 1;
-    this.#window = Math.max(1, Math.min(window, MAX_WINDOW, this.maxsize));
-  }
-
   #topUp(): void {
     const have = this.#inbox.length + this.#requested;
     const unacked = this.#committed - this.#acked;
     const need = this.#readers.length > 0
-      ? Math.max(this.#window, this.#readers.length)
-      : this.#window;
+      ? Math.max(this.#pace.window, this.#readers.length)
+      : this.#pace.window;
     let n = 0;
     if (have * 2 <= need) n = need - have;
     else if (this.#readers.length > 0 && have === this.#inbox.length) {

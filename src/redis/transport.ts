@@ -22,6 +22,7 @@
  *   anywhere (it takes over stalled ones meanwhile).
  * @module
  */
+import { Pace } from "../queue/pace.ts";
 import { Buffer } from "node:buffer";
 import { END } from "../msg.ts";
 import { Deque } from "../queue/deque.ts";
@@ -241,8 +242,8 @@ export class RedisTransport implements Transport {
   #fetching = false;
   #prefetch = false;
   #cleared = ""; // the end marker whose barrier was passed
-  #window = 4;
-  #avg = -1;
+  // Starts small until the reader's pace is known: a first reader must not take everything.
+  readonly #pace: Pace;
   #lastReturn = -1;
   #lastClaim = 0;
   #cursor = "0-0";
@@ -259,6 +260,7 @@ export class RedisTransport implements Transport {
     this.url = options.url;
     this.name = options.name;
     this.maxsize = options.maxsize > 0 ? options.maxsize : Infinity;
+    this.#pace = new Pace(TARGET_MS, Math.min(MAX_WINDOW, this.maxsize), 4);
     this.maxAttempts = options.maxAttempts;
     this.claimIdle = options.claimIdle;
     this.#connectTimeout = options.connectTimeout;
@@ -449,12 +451,12 @@ export class RedisTransport implements Transport {
       return undefined;
     }
     const now = performance.now();
-    if (this.#lastReturn >= 0) this.#learn(now - this.#lastReturn);
+    if (this.#lastReturn >= 0) this.#pace.learn(now - this.#lastReturn);
     this.#lastReturn = now;
     this.#finish();
     this.#inbox.shift();
     this.#held.push(head.id);
-    if (this.#inbox.length * 2 <= this.#window) {
+    if (this.#inbox.length * 2 <= this.#pace.window) {
       this.#prefetch = true;
       void this.#fetch();
     }
@@ -466,7 +468,7 @@ export class RedisTransport implements Transport {
     const entry = this.poll();
     if (entry) return Promise.resolve(entry);
     if (this.#lastReturn >= 0) {
-      this.#learn(performance.now() - this.#lastReturn);
+      this.#pace.learn(performance.now() - this.#lastReturn);
     }
     this.#lastReturn = -1;
     this.#finish();
@@ -485,15 +487,6 @@ export class RedisTransport implements Transport {
     );
   }
 
-  // The reader's time per item sets how far ahead to read.
-  #learn(ms: number): void {
-    this.#avg = this.#avg < 0 ? ms : this.#avg * 0.75 + ms * 0.25;
-    const window = this.#avg > 10 * TARGET_MS
-      ? 1
-      : Math.ceil(TARGET_MS / Math.max(this.#avg, 0.001)) + 1;
-    this.#window = Math.max(1, Math.min(window, MAX_WINDOW, this.maxsize));
-  }
-
   // Hands items to waiting readers; an end marker only past its barrier.
   #pump(): void {
     while (this.#readers.length > 0) {
@@ -510,7 +503,7 @@ export class RedisTransport implements Transport {
   #wants(): boolean {
     if (this.#released) return false;
     if (this.#readers.length > 0) return true;
-    return this.#prefetch && this.#inbox.length * 2 <= this.#window;
+    return this.#prefetch && this.#inbox.length * 2 <= this.#pace.window;
   }
 
   async #reader(): Promise<Client> {
@@ -545,7 +538,7 @@ export class RedisTransport implements Transport {
           continue;
         }
         const waiting = this.#readers.length > 0;
-        const n = Math.max(this.#window - this.#inbox.length, 1);
+        const n = Math.max(this.#pace.window - this.#inbox.length, 1);
         const blk = await this.#reader();
         const args: (string | number)[] = ["GROUP", GROUP, this.consumer];
         args.push("COUNT", n);
@@ -583,7 +576,7 @@ export class RedisTransport implements Transport {
   // Takes over what stalled consumers held: older than anything unread, so
   // it goes to the front.
   async #claim(): Promise<number> {
-    const count = Math.max(this.#window, 16);
+    const count = Math.max(this.#pace.window, 16);
     const out = await CLAIM.run(this.#cmd, [this.#key, this.#dead], [
       GROUP,
       this.consumer,
