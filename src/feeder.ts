@@ -400,49 +400,61 @@ export class Feeder<T = unknown, C = any> {
       });
 
     // The writer: asked only when the queue is low, for no more than the room left.
-    while (running) {
-      const room = s.maxQueueSize - items.size;
-      if (room <= 0) {
-        await sleep(s.fullQueueSleepTime);
-        continue;
-      }
-      if (items.size >= s.lookupBlockSize) {
-        await sleep(Math.min(s.queueInteractionTimeout, s.emptyQueueSleepTime));
-        continue;
-      }
-      const desired = Math.min(s.lookupBlockSize, room);
-      const given = await o.writer(desired);
-      if (given === null || given === undefined) {
-        await sleep(s.emptyQueueSleepTime);
-        continue;
-      }
-      if (
-        !(Symbol.iterator in Object(given) ||
-          Symbol.asyncIterator in Object(given))
-      ) {
-        throw new TypeError(
-          `Feeder "${this.name}": the writer must return an iterable or null, received ${
-            v.show(given)
-          }`,
-        );
-      }
-      const now = Date.now();
-      for await (const item of given as AsyncIterable<T>) {
-        const key = keyOf(item);
-        const last = seen.get(key);
-        if (last !== undefined && now - last < s.preventRequeuingTime * 1000) {
-          this.#stats.duplicates++;
+    // A writer that throws (or gives an item that cannot be cloned) stops the
+    // feeder at once: readers are stopped too, then the error is thrown.
+    let failure: { error: unknown } | undefined;
+    try {
+      while (running) {
+        const room = s.maxQueueSize - items.size;
+        if (room <= 0) {
+          await sleep(s.fullQueueSleepTime);
           continue;
         }
-        seen.set(key, now);
-        // A writer that gave more than the room left waits here, unless stopped.
-        await Promise.race([items.put(item), whenStopped]);
-        if (!running) break;
-        this.#stats.written++;
+        if (items.size >= s.lookupBlockSize) {
+          await sleep(
+            Math.min(s.queueInteractionTimeout, s.emptyQueueSleepTime),
+          );
+          continue;
+        }
+        const desired = Math.min(s.lookupBlockSize, room);
+        const given = await o.writer(desired);
+        if (given === null || given === undefined) {
+          await sleep(s.emptyQueueSleepTime);
+          continue;
+        }
+        if (
+          !(Symbol.iterator in Object(given) ||
+            Symbol.asyncIterator in Object(given))
+        ) {
+          throw new TypeError(
+            `Feeder "${this.name}": the writer must return an iterable or null, received ${
+              v.show(given)
+            }`,
+          );
+        }
+        const now = Date.now();
+        for await (const item of given as AsyncIterable<T>) {
+          const key = keyOf(item);
+          const last = seen.get(key);
+          if (
+            last !== undefined && now - last < s.preventRequeuingTime * 1000
+          ) {
+            this.#stats.duplicates++;
+            continue;
+          }
+          seen.set(key, now);
+          // A writer that gave more than the room left waits here, unless stopped.
+          await Promise.race([items.put(item), whenStopped]);
+          if (!running) break;
+          this.#stats.written++;
+        }
+        for (const [key, at] of seen) {
+          if (now - at >= s.preventRequeuingTime * 1000) seen.delete(key);
+        }
       }
-      for (const [key, at] of seen) {
-        if (now - at >= s.preventRequeuingTime * 1000) seen.delete(key);
-      }
+    } catch (error) {
+      failure = { error };
+      this.#stopping?.(true);
     }
 
     // Stopping: take back what nobody has read; readers finish what they hold.
@@ -476,6 +488,7 @@ export class Feeder<T = unknown, C = any> {
     offTerm?.();
     o.signal?.removeEventListener("abort", onAbort);
     this.#stopping = undefined;
+    if (failure) throw failure.error;
     return { unread, stats: this.stats() };
   }
 }

@@ -201,3 +201,17 @@ test("SIGINT mid-run: in-flight items finish, unread ones are reported, the proc
   assert.match(stdout, /unread: [1-9]\d*/);
   assert.match(stdout, /accounted for: true/);
 });
+
+test("a writer that gives an uncloneable item stops the feeder with a clear error, workers and all", async () => {
+  const feeder = new Feeder<Item>("broken-writer", {
+    writer: () => [{ n: 1, callback: () => 1 } as Item],
+    reader,
+    settings: { numWorkers: 1 },
+  });
+  await assert.rejects(
+    feeder.main(),
+    (e: Error) =>
+      e instanceof TypeError && /queue "broken-writer:items"/.test(e.message) &&
+      /function/.test(e.message),
+  );
+});
