@@ -63,6 +63,8 @@ export class ProcessQueue<T = unknown> {
   #idle: (() => void)[] = [];
   #deaths = 0;
   #stopping = false;
+  // Failure loops still handing errors to onError; idle waits for them.
+  #reporting = new Set<Promise<void>>();
 
   /**
    * Creates the queue; no worker starts until `start` or `begin`.
@@ -258,7 +260,7 @@ export class ProcessQueue<T = unknown> {
         await batches.put(batch);
       }
     })();
-    void (async () => {
+    const reporting = (async () => {
       for (;;) {
         const msg = await failures.get();
         if (msg.kind === END) return;
@@ -266,6 +268,8 @@ export class ProcessQueue<T = unknown> {
         this.#onError(dataToError(error), item);
       }
     })();
+    this.#reporting.add(reporting);
+    void reporting.finally(() => this.#reporting.delete(reporting));
     worker.result.then(
       () => this.#finished(worker, failures, false),
       () => this.#finished(worker, failures, true),
@@ -277,6 +281,7 @@ export class ProcessQueue<T = unknown> {
     failures: Queue<unknown>,
     died: boolean,
   ): void {
+    void failures.end();
     if (this.#worker !== worker) return;
     // A batch the worker did not finish comes back to the front.
     if (died) {
@@ -288,16 +293,18 @@ export class ProcessQueue<T = unknown> {
     this.#inFlight = [];
     this.#worker = undefined;
     this.#ending = false;
-    void failures.end();
     // Items appended while the worker was ending, or given back by a dead
     // one, get a new worker — unless workers keep dying on them.
     if (
       this.#pending.length > 0 && this.#deaths < MAX_DEATHS && !this.#stopping
     ) this.begin();
-    if (!this.#worker) {
-      for (const resolve of this.#idle.splice(0)) {
-        resolve();
-      }
-    }
+    if (!this.#worker) void this.#settle();
+  }
+
+  // Idle means every failure has been handed to onError, too.
+  async #settle(): Promise<void> {
+    await Promise.allSettled([...this.#reporting]);
+    if (this.#worker) return;
+    for (const resolve of this.#idle.splice(0)) resolve();
   }
 }

@@ -71,9 +71,14 @@ function mapValue(
   seen: Map<object, unknown>,
 ): unknown {
   if (typeof value !== "object" || value === null) return value;
-  const swapped = fn(value);
-  if (swapped !== undefined) return swapped;
   if (seen.has(value)) return seen.get(value);
+  // One live object met twice in a message travels, and revives, once: a
+  // thread then has one handle (one port, one order of puts) per queue.
+  const swapped = fn(value);
+  if (swapped !== undefined) {
+    seen.set(value, swapped);
+    return swapped;
+  }
   if (!isPlainContainer(value)) return value;
   if (Array.isArray(value)) {
     const out: unknown[] = new Array(value.length);

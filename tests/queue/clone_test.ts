@@ -86,3 +86,21 @@ test("random payloads survive main -> worker -> worker -> main through queues", 
   await b.end();
   await second;
 });
+
+test("a queue met twice in one item arrives as one queue, and its puts keep their order", async () => {
+  const out = new Queue<number>();
+  const same = await run(
+    task((pair: { a: Queue<number>; b: Queue<number> }) => {
+      const puts = [];
+      for (let i = 0; i < 200; i++) {
+        puts.push((i % 2 ? pair.a : pair.b).put(i));
+      }
+      return Promise.all(puts).then(() => pair.a === pair.b);
+    }),
+    { a: out, b: out },
+  ).result;
+  assert.equal(same, true);
+  const got = [];
+  for (let i = 0; i < 200; i++) got.push((await out.get()).data);
+  assert.deepEqual(got, Array.from({ length: 200 }, (_, i) => i));
+});
