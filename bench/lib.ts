@@ -4,7 +4,7 @@
 import { spawn } from "node:child_process";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { endq, endqAndWait, iterMsg, Queue, run, task } from "../mod.ts";
+import { endq, endqAndWait, iterMsg, map, Queue, run, task } from "../mod.ts";
 import { runtime } from "../src/runtime/mod.ts";
 import type { WorkerPort } from "../src/runtime/mod.ts";
 import { median } from "./report.ts";
@@ -117,6 +117,30 @@ export async function workqThroughput(
   const want = items * (items + 1) / 2;
   if (check !== want) {
     throw new Error(`workq inc: results add up to ${check}, not ${want}`);
+  }
+  return items / (elapsed / 1000);
+}
+
+/**
+ * W1 through `map` (workq's "submit all, collect all results" call, like
+ * `Pool.map`): `items` inputs x -> x + 1 on `workers` workers; tasks/s,
+ * end to end (the workers are started by the call).
+ */
+export async function workqMap(
+  items: number,
+  workers: number,
+): Promise<number> {
+  const inputs = Array.from({ length: items }, (_, i) => i);
+  const started = performance.now();
+  const results = await map(task<Tasks, "one">(tasks, "one"), inputs, {
+    concurrency: workers,
+  });
+  const elapsed = performance.now() - started;
+  let check = 0;
+  for (const r of results) check += r;
+  const want = items * (items + 1) / 2;
+  if (check !== want) {
+    throw new Error(`workq map: results add up to ${check}, not ${want}`);
   }
   return items / (elapsed / 1000);
 }

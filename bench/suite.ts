@@ -30,6 +30,7 @@ import {
   runChild,
   selfCommand,
   workqBig,
+  workqMap,
   workqSpin,
   workqSum,
   workqThroughput,
@@ -145,11 +146,13 @@ const w1 = await interleave("W1", {
   raw1: () => rawThroughput(ITEMS, WORKERS, 1),
   raw64: () => rawThroughput(ITEMS, WORKERS, 64),
   workq: () => workqThroughput(ITEMS, WORKERS),
+  map: () => workqMap(ITEMS, WORKERS),
   sum: () => workqSum(ITEMS, WORKERS),
 });
 const raw1 = med(w1.raw1);
 const raw64 = med(w1.raw64);
 const wqTiny = med(w1.workq);
+const wqMap = med(w1.map);
 const wqSum = med(w1.sum);
 
 log("W2 single thread, raw and workq");
@@ -428,6 +431,16 @@ row(
     } (Pool.map)`,
 );
 row(
+  `W1 the same through map(), end to end (workers started by the call)`,
+  "tasks/s",
+  "",
+  fmt(wqMap),
+  () => "",
+  py.pool_map_per_s === undefined
+    ? py.status
+    : `${fmt(py.pool_map_per_s)} (Pool.map)`,
+);
+row(
   `ezq's sum through a Queue, ${ITEMS / 1000}k items, end to end`,
   "ms",
   "",
@@ -522,6 +535,27 @@ target(
 target(
   "W1 workq / raw batched ceiling (64 per msg), tasks/s",
   perRound(w1, (at) => at("workq") / at("raw64")),
+  pct,
+  "≥ 50%",
+  (r) => r >= 0.5,
+);
+target(
+  `W1 workq map() / fastest peer${fastest ? ` (${fastest})` : ""}, tasks/s`,
+  fastest ? wqMap / num(peers.get(fastest)!.w1)! : undefined,
+  times,
+  "≥ 5x",
+  (r) => r >= 5,
+);
+target(
+  "W1 workq map() / raw batched ceiling (64 per msg), tasks/s",
+  perRound(w1, (at) => at("map") / at("raw64")),
+  pct,
+  "≥ 50%",
+  (r) => r >= 0.5,
+);
+target(
+  "map() over 100k tiny inputs / Python Pool.map, tasks/s",
+  py.pool_map_per_s === undefined ? undefined : wqMap / py.pool_map_per_s,
   pct,
   "≥ 50%",
   (r) => r >= 0.5,
@@ -649,7 +683,13 @@ try {
         calibration: { spinRounds, taskMs },
         w1: {
           items: ITEMS,
-          median: { raw1, raw64, workq: wqTiny, workqSumMs: wqSum },
+          median: {
+            raw1,
+            raw64,
+            workq: wqTiny,
+            workqMap: wqMap,
+            workqSumMs: wqSum,
+          },
           each: w1,
         },
         w2: {
