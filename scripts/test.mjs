@@ -5,15 +5,20 @@
 //
 //   node scripts/test.mjs            (everything)
 //   node scripts/test.mjs deno bun   (some runtimes only)
+//   node scripts/test.mjs static     (the static checks only)
+//   node scripts/test.mjs consumers  (the scratch consumer projects only)
+// The build (tsc into dist/, and dist/npm/) runs every time.
 import { execFileSync, spawn } from "node:child_process";
 import { readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
+import { buildNpmPackage, runConsumers } from "./consumers.mjs";
 import {
   ensureDevDeps,
   ensureRedisServer,
   ensureTools,
   root,
 } from "./tools.mjs";
+import { checkWorkflow, WORKFLOW } from "./workflow.mjs";
 
 const TIMEOUT_MS = 15 * 60_000;
 const DENO_FLAGS = [
@@ -107,10 +112,18 @@ writeFileSync(
   join(root, "dist", "package.json"),
   JSON.stringify({ type: "module" }),
 );
+// The npm package JSR's npm compatibility would serve, for the consumers.
+try {
+  buildNpmPackage();
+} catch (error) {
+  console.log(`FAIL building dist/npm: ${error.message}`);
+  console.log("0 passed, 1 failed");
+  process.exit(1);
+}
 
 const tsTests = testFiles(join(root, "tests"), "_test.ts");
 const jsTests = testFiles(join(root, "dist", "tests"), "_test.js");
-const suites = [
+const allSuites = [
   ["deno", "deno", bin.deno, ["test", ...DENO_FLAGS, "tests/"]],
   ["bun", "bun", bin.bun, ["test", "--timeout", "60000", "./tests/"]],
   ["node22", "node", bin.node22, [
@@ -133,10 +146,13 @@ const suites = [
     "--test-reporter=spec",
     ...jsTests,
   ]],
-].filter(([label]) => wanted(label));
+];
+const suites = allSuites.filter(([label]) => wanted(label));
+// What a selector can name, by prefix.
+const LABELS = ["static checks", ...allSuites.map(([l]) => l), "consumers"];
 
 // Static checks, one test each: what JSR and our style require.
-function staticChecks() {
+async function staticChecks() {
   const checks = [
     ["deno fmt --check", ["fmt", "--check"]],
     ["deno lint", ["lint"]],
@@ -145,6 +161,7 @@ function staticChecks() {
       "mod.ts",
       "redis.ts",
       "src/redis/worker.ts",
+      ...testFiles(join(root, "tests"), ".ts"), // tests/consumers/*.mjs are Node's
       "examples/",
       "bench/",
     ]],
@@ -168,6 +185,16 @@ function staticChecks() {
       failed++;
     }
   }
+  // The CI workflow, parsed with a real YAML parser (a devDependency).
+  try {
+    const problems = checkWorkflow(await import("yaml"), LABELS);
+    if (problems.length) throw new Error(problems.join("\n"));
+    console.log(`ok   ${WORKFLOW}`);
+    passed++;
+  } catch (error) {
+    console.log(`FAIL ${WORKFLOW}\n${error.message}`);
+    failed++;
+  }
   return {
     label: "static checks",
     code: failed ? 1 : 0,
@@ -178,10 +205,11 @@ function staticChecks() {
 }
 
 const results = [];
-if (wanted("static")) results.push(staticChecks());
+if (wanted("static")) results.push(await staticChecks());
 for (const [label, kind, command, args] of suites) {
   results.push(await runSuite(label, kind, command, args));
 }
+if (wanted("consumers")) results.push(runConsumers(bin));
 
 console.log("\n=== summary");
 let passed = 0;

@@ -59,11 +59,16 @@ export function ensureTools(names = Object.keys(PINS)) {
 
 /**
  * Installs the harness's own npm dependencies (package.json: the Redis
- * client that Node and Bun resolve from node_modules) when missing.
+ * client that Node and Bun resolve from node_modules, and the
+ * devDependencies, such as the YAML parser of the static checks) when
+ * missing.
  */
 export function ensureDevDeps() {
   const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
-  const missing = Object.entries(pkg.dependencies ?? {}).some(
+  const missing = Object.entries({
+    ...pkg.dependencies,
+    ...pkg.devDependencies,
+  }).some(
     ([name, version]) => {
       const path = join(root, "node_modules", name, "package.json");
       return !existsSync(path) ||
@@ -74,6 +79,7 @@ export function ensureDevDeps() {
   process.stderr.write("installing the harness's dependencies (npm install)\n");
   execFileSync("npm", [
     "install",
+    "--include=dev",
     "--no-audit",
     "--no-fund",
     "--loglevel=error",
