@@ -14,6 +14,12 @@
  * binary encoding of the structured-clone types ({@linkcode encodeValue}),
  * so workers on Deno, Bun and Node share a queue.
  *
+ * For producers and consumers that know when the queue is done
+ * (iterable-queue's endpoints, across processes and hosts), open it with
+ * {@linkcode redisIterableQueue}: consumers' loops end by themselves once
+ * it was closed to new producers, every producer closed (or, killed, let
+ * its lease run out) and every item is finished.
+ *
  * @example ezq's sum, with the workers in other processes
  * ```ts ignore
  * import { iterMsg } from "@workq/workq";
@@ -33,6 +39,22 @@
  * await closeQueue(inQ);
  * await closeQueue(outQ);
  * ```
+ * @example Done-aware endpoints: no end markers, consumers end by themselves
+ * ```ts ignore
+ * import { redisIterableQueue } from "@workq/workq/redis";
+ *
+ * const url = "redis://127.0.0.1:6379";
+ * // Each producer process (2 in all):
+ * const iq = await redisIterableQueue<string>(url, "urls", { producers: 2 });
+ * const producer = await iq.producer();
+ * await producer.put("https://example.com/");
+ * await producer.close();
+ * await iq.disconnect();
+ * // Each consumer process:
+ * const cq = await redisIterableQueue<string>(url, "urls");
+ * for await (const page of await cq.consumer()) console.log(page);
+ * await cq.disconnect();
+ * ```
  * @module
  */
 export {
@@ -43,7 +65,14 @@ export {
   type RedisQueueOptions,
   type RemoteWaitOptions,
 } from "./src/redis/queue.ts";
+export {
+  RedisConsumer,
+  RedisIterableQueue,
+  redisIterableQueue,
+  type RedisIterableQueueOptions,
+} from "./src/redis/iterable.ts";
 export { decodeValue, encodeValue } from "./src/redis/encoding.ts";
+export { QueueDoneError } from "./src/iterable_queue.ts";
 // The types the functions above use, so that this entry documents itself.
 export type {
   DeadLetter,
@@ -53,3 +82,4 @@ export type {
   QueueOptions,
 } from "./src/queue/queue.ts";
 export type { Msg, MsgInit } from "./src/msg.ts";
+export type { Consumer, Producer } from "./src/iterable_queue.ts";

@@ -1,15 +1,20 @@
 /**
  * ezq's sum over Redis with 2 consumer processes, per item (one round trip
  * per put, get and ack) and batched (workq's Redis queue and its worker
- * command), beside the in-process figure (workq with 2 worker threads).
- * Medians of repeats, one run, one private redis-server.
+ * command), beside the in-process figure (workq with 2 worker threads) and
+ * BullMQ (100k tiny jobs: 1 producer adding them with addBulk, 2 worker
+ * processes, worker concurrency 1 and 100). Medians of repeats, interleaved,
+ * one run, one private redis-server.
  *
- *   deno run -A bench/redis_bench.ts
+ *   node scripts/bench.mjs redis_bench.ts [node24|bun|deno]
+ *   deno run --allow-read --allow-env --allow-run --allow-net bench/redis_bench.ts
  *   bun bench/redis_bench.ts
  *   node bench/redis_bench.ts
  *
- * Needs redis-server on PATH and (Node, Bun) ioredis in node_modules
- * (`node scripts/test.mjs` or `npm install` installs both).
+ * Needs redis-server on PATH, (Node, Bun) ioredis in node_modules, and
+ * BullMQ in bench/redis/node_modules (pinned in bench/redis/package.json,
+ * a dev-only dependency of this benchmark); scripts/bench.mjs installs all
+ * three. Without BullMQ its rows are left out, with a note.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import process from "node:process";
@@ -17,11 +22,20 @@ import { Redis } from "ioredis";
 import { endqAndWait, iterMsg, Queue, run } from "../mod.ts";
 import { closeQueue, endqAndWaitRemote, redisQueue } from "../redis.ts";
 import { startRedis } from "../tests/redis/_server.ts";
+import {
+  bullmqInstalled,
+  bullmqVersion,
+  connection,
+  loadBullMQ,
+} from "./redis/bullmq.ts";
 
-const REPEATS = 3;
-const ITEMS = 100_000;
-const PER_ITEM = 10_000; // one round trip each: 10x fewer, same rate
+// REDIS_BENCH_ITEMS and REDIS_BENCH_REPEATS shrink it for a quick look.
+const REPEATS = Number(process.env.REDIS_BENCH_REPEATS ?? 3);
+const ITEMS = Number(process.env.REDIS_BENCH_ITEMS ?? 100_000);
+const PER_ITEM = ITEMS / 10; // one round trip each: 10x fewer, same rate
 const WORKERS = 2;
+const BULLMQ_CONCURRENCY = [1, 100];
+const ADD_BULK = 1000; // jobs per addBulk call
 const isDeno = "Deno" in globalThis;
 const runtimeName = isDeno
   ? `Deno ${
@@ -152,32 +166,115 @@ async function batched(url: string): Promise<number> {
   return ms;
 }
 
+// BullMQ: the producer (this process) adds the jobs in bulk; 2 worker
+// processes add up `data.n`. The clock stops when no job waits or runs
+// (completed jobs are removed, as workq deletes acknowledged entries); the
+// workers' totals are checked after.
+async function bullmq(url: string, concurrency: number): Promise<number> {
+  const { Queue } = loadBullMQ();
+  const name = `bullmq-${++round}`;
+  const queue = new Queue(name, {
+    connection: connection(url),
+    defaultJobOptions: { removeOnComplete: true, removeOnFail: true },
+  });
+  await queue.waitUntilReady();
+  const workers = Array.from({ length: WORKERS }, () => {
+    const child = spawn(
+      process.execPath,
+      script("./redis/bullmq_worker.ts", [url, name, String(concurrency)]),
+      { stdio: ["pipe", "pipe", "inherit"] },
+    );
+    let out = "";
+    child.stdout!.on("data", (d) => (out += d));
+    return {
+      child,
+      out: () => out,
+      exit: new Promise((resolve) => child.on("exit", resolve)),
+    };
+  });
+  while (!workers.every((w) => w.out().includes("ready"))) await sleep(20);
+  const t0 = performance.now();
+  for (let i = 0; i < ITEMS; i += ADD_BULK) {
+    const jobs = [];
+    for (let n = i; n < Math.min(i + ADD_BULK, ITEMS); n++) {
+      jobs.push({ name: "sum", data: { n } });
+    }
+    await queue.addBulk(jobs);
+  }
+  for (;;) {
+    const counts = await queue.getJobCounts(
+      "wait",
+      "active",
+      "delayed",
+      "prioritized",
+      "paused",
+    );
+    if (Object.values(counts).every((c) => c === 0)) break;
+    await sleep(10);
+  }
+  const ms = performance.now() - t0;
+  for (const w of workers) w.child.stdin!.end();
+  await Promise.all(workers.map((w) => w.exit));
+  let total = 0;
+  let count = 0;
+  for (const w of workers) {
+    const [t, c] = w.out().trim().split("\n").pop()!.split(" ").map(Number);
+    total += t;
+    count += c;
+  }
+  await queue.close();
+  if (total !== expected(ITEMS) || count !== ITEMS) {
+    throw new Error(`BullMQ sum ${total} over ${count} jobs`);
+  }
+  return ms;
+}
+
+const withBullMQ = bullmqInstalled();
 const server = await startRedis();
 const times: Record<string, number[]> = {
   inProcess: [],
   perItem: [],
   batched: [],
 };
+for (const c of BULLMQ_CONCURRENCY) times[`bullmq${c}`] = [];
 try {
   // Interleaved, so that a busy spell of the machine hits every contender.
   for (let r = 0; r < REPEATS; r++) {
     times.inProcess.push(await inProcess());
     times.perItem.push(await perItem(server.url));
     times.batched.push(await batched(server.url));
+    if (!withBullMQ) continue;
+    for (const c of BULLMQ_CONCURRENCY) {
+      times[`bullmq${c}`].push(await bullmq(server.url, c));
+    }
   }
 } finally {
   await server.stop();
 }
-const rate = (ms: number) => `${Math.round(ITEMS / ms)}k/s`;
-const row = (label: string, xs: number[]) =>
-  `| ${label} | ${(median(xs) / 1000).toFixed(2)} s | ${rate(median(xs))} |`;
+const perSecond = (ms: number) => ITEMS / ms * 1000;
+const bestBullMQ = withBullMQ
+  ? Math.max(
+    ...BULLMQ_CONCURRENCY.map((c) => perSecond(median(times[`bullmq${c}`]))),
+  )
+  : NaN;
+const row = (label: string, xs: number[]) => {
+  const r = perSecond(median(xs));
+  const ratio = withBullMQ ? `${(r / bestBullMQ).toFixed(2)}x` : "–";
+  return `| ${label} | ${(median(xs) / 1000).toFixed(2)} s | ${
+    (r / 1000).toFixed(1)
+  }k/s | ${ratio} |`;
+};
 console.log(
   `\nezq's sum, ${
     ITEMS / 1000
   }k items, 1 producer + ${WORKERS} consumers, ${runtimeName}, median of ${REPEATS}\n`,
 );
-console.log("| | wall time (100k items) | items per second |");
-console.log("|---|---|---|");
+console.log(
+  `| | wall time (${
+    ITEMS / 1000
+  }k items) | items per second | ÷ BullMQ's best |`,
+);
+console.log("|---|---|---|---|");
 console.log(row("workq in-process (2 worker threads)", times.inProcess));
 console.log(
   row(
@@ -190,3 +287,24 @@ console.log(
 console.log(
   row("workq over Redis, batched (2 worker processes)", times.batched),
 );
+if (withBullMQ) {
+  const version = bullmqVersion();
+  for (const c of BULLMQ_CONCURRENCY) {
+    console.log(
+      row(
+        `BullMQ ${version}, 2 worker processes, concurrency ${c} (addBulk ×${ADD_BULK})`,
+        times[`bullmq${c}`],
+      ),
+    );
+  }
+  const workq = perSecond(median(times.batched));
+  console.log(
+    `\nworkq over Redis (batched) / BullMQ's best: ${
+      (workq / bestBullMQ).toFixed(2)
+    }x`,
+  );
+} else {
+  console.log(
+    "\nBullMQ rows left out: not installed in bench/redis/node_modules (node scripts/bench.mjs redis_bench.ts installs it)",
+  );
+}

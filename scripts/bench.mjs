@@ -6,12 +6,18 @@
 //   node scripts/bench.mjs suite.ts node24  # only some runtimes (node24, bun, deno)
 //
 // The suite's peers (piscina, tinypool, workerpool, poolifier), pinned in
-// bench/peers/package.json, are installed with npm into
-// bench/peers/node_modules when missing: they are never a dependency of workq.
+// bench/peers/package.json, and the Redis benchmark's BullMQ, pinned in
+// bench/redis/package.json, are installed with npm into that folder's
+// node_modules when missing: they are never a dependency of workq.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ensureTools, root } from "./tools.mjs";
+import {
+  ensureDevDeps,
+  ensureRedisServer,
+  ensureTools,
+  root,
+} from "./tools.mjs";
 
 const bin = ensureTools(["deno", "bun", "node24"]);
 const name = process.argv[2] ?? "suite.ts";
@@ -21,14 +27,17 @@ const file = join(root, "bench", name);
 // Same Deno flags as each file's header: the suite starts child processes.
 const denoFlags = name === "core_bench.ts"
   ? ["--allow-read", "--allow-write", "--allow-env"]
+  : name === "redis_bench.ts"
+  ? ["--allow-read", "--allow-env", "--allow-run", "--allow-net"]
   : ["--allow-read", "--allow-write", "--allow-env", "--allow-run"];
 
-function ensurePeers() {
-  const dir = join(root, "bench", "peers");
+// Installs bench/<folder>/package.json's pins, once per change of it.
+function ensureBenchDeps(folder) {
+  const dir = join(root, "bench", folder);
   const manifest = readFileSync(join(dir, "package.json"), "utf8");
   const stamp = join(dir, "node_modules", ".pins");
   if (existsSync(stamp) && readFileSync(stamp, "utf8") === manifest) return;
-  process.stderr.write("installing the peers into bench/peers/node_modules\n");
+  process.stderr.write(`installing bench/${folder}/node_modules\n`);
   execFileSync("npm", [
     "install",
     "--no-audit",
@@ -38,7 +47,12 @@ function ensurePeers() {
   ], { cwd: dir, stdio: ["ignore", "inherit", "inherit"] });
   writeFileSync(stamp, manifest);
 }
-if (name === "suite.ts") ensurePeers();
+if (name === "suite.ts") ensureBenchDeps("peers");
+if (name === "redis_bench.ts") {
+  ensureDevDeps(); // ioredis, for workq's side
+  ensureRedisServer();
+  ensureBenchDeps("redis");
+}
 
 const runs = [
   ["node24", bin.node24, [file]],

@@ -6,9 +6,14 @@
 import { Msg } from "../msg.ts";
 import { type DeadLetter, type Queue, queueOver } from "../queue/queue.ts";
 import * as v from "../validate.ts";
-import { checkUrl, connect } from "./connection.ts";
+import { checkUrl, type Client, connect } from "./connection.ts";
 import { decodeValue } from "./encoding.ts";
-import { GROUP, RedisTransport } from "./transport.ts";
+import {
+  type Ending,
+  GROUP,
+  RedisTransport,
+  type RedisTransportOptions,
+} from "./transport.ts";
 
 /** Options of {@linkcode redisQueue}. */
 export interface RedisQueueOptions {
@@ -76,7 +81,27 @@ export async function redisQueue<T = unknown>(
   name: string,
   options?: RedisQueueOptions,
 ): Promise<Queue<T>> {
-  const what = "open a Redis queue";
+  const settings = queueSettings("open a Redis queue", url, name, options);
+  const transport = await openTransport(settings);
+  const q = queueOver<T>(transport);
+  transports.set(q, transport);
+  return q;
+}
+
+/** A queue's URL, name and checked options: what a transport is opened with. */
+export type QueueSettings = Omit<RedisTransportOptions, "ending">;
+
+/**
+ * Checks the URL, the name and {@linkcode RedisQueueOptions} (defaults filled in).
+ * @throws {TypeError} When the URL is malformed or an option has the wrong type.
+ * @throws {RangeError} When a number option is out of range.
+ */
+export function queueSettings(
+  what: string,
+  url: string,
+  name: string,
+  options: RedisQueueOptions | undefined,
+): QueueSettings {
   checkUrl(url);
   v.string(what, "name", name, "");
   if (name === "") {
@@ -104,6 +129,18 @@ export async function redisQueue<T = unknown>(
     5000,
     { min: 1 },
   );
+  return { url, name, maxsize, maxAttempts, claimIdle, connectTimeout };
+}
+
+/**
+ * Connects and makes sure the stream `name` and its consumer group exist.
+ * @throws {Error} When the server cannot be reached or refuses.
+ */
+export async function openStream(
+  url: string,
+  name: string,
+  connectTimeout: number,
+): Promise<Client> {
   const client = await connect(url, { connectTimeout });
   try {
     await client.xgroup("CREATE", name, GROUP, "0", "MKSTREAM");
@@ -116,18 +153,27 @@ export async function redisQueue<T = unknown>(
       );
     }
   }
-  const size = await client.xlen(name);
-  const transport = new RedisTransport(client, {
-    url,
-    name,
-    maxsize,
-    maxAttempts,
-    claimIdle,
-    connectTimeout,
-  }, size);
-  const q = queueOver<T>(transport);
-  transports.set(q, transport);
-  return q;
+  return client;
+}
+
+/** Opens a transport over the stream (see {@linkcode openStream}). */
+export async function openTransport(
+  settings: QueueSettings,
+  ending?: Ending,
+): Promise<RedisTransport> {
+  const client = await openStream(
+    settings.url,
+    settings.name,
+    settings.connectTimeout,
+  );
+  let size: number;
+  try {
+    size = await client.xlen(settings.name);
+  } catch (error) {
+    client.disconnect();
+    throw error;
+  }
+  return new RedisTransport(client, { ...settings, ending }, size);
 }
 
 /**

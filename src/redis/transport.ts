@@ -20,11 +20,16 @@
  * - **End markers are barriers**, as in-process: a consumer hands an end
  *   marker to its reader only when no data item before it is still pending
  *   anywhere (it takes over stalled ones meanwhile).
+ * - **Done-aware endpoints** (`iterable.ts`) plug in an {@linkcode Ending}:
+ *   a producer's close signal is sent once its puts are in Redis; a
+ *   consumer with nothing left to read asks whether the queue is done (it
+ *   acknowledges what it read first) and then answers its readers with a
+ *   done signal, for good.
  * @module
  */
 import { Pace } from "../queue/pace.ts";
 import { Buffer } from "node:buffer";
-import { END } from "../msg.ts";
+import { CLOSE, DONE, END } from "../msg.ts";
 import { Deque } from "../queue/deque.ts";
 import type { Entry } from "../queue/protocol.ts";
 import {
@@ -50,6 +55,31 @@ const TARGET_MS = 5;
 const HIGH_WATER = 8192;
 
 const RESOLVED = Promise.resolve();
+// A waiting consumer looks for items to take over at least this often:
+// items a consumer gave back on release are claimable at once, and must
+// not wait for a long claimIdle.
+const LOOK_AGAIN_MS = 500;
+
+/**
+ * Where a done-aware queue stands, seen by a consumer: `"open"` (a producer
+ * may still put), `"draining"` (none may, but entries are unread or
+ * pending) or `"done"`.
+ */
+export type EndingState = "open" | "draining" | "done";
+
+/** What makes a transport an endpoint of a done-aware queue (`iterable.ts`). */
+export interface Ending {
+  /**
+   * Consumers: where the queue stands. Asked when a reader waits and
+   * nothing is here, once this handle's reads are acknowledged.
+   */
+  state?(client: Client): Promise<EndingState>;
+  /**
+   * Producers: says that this producer has closed; called once every put
+   * it made is in Redis.
+   */
+  close?(client: Client): Promise<void>;
+}
 
 /** Settings of a {@linkcode RedisTransport}. */
 export interface RedisTransportOptions {
@@ -59,6 +89,8 @@ export interface RedisTransportOptions {
   maxAttempts: number;
   claimIdle: number;
   connectTimeout: number;
+  /** Done-awareness, for the endpoints of `iterable.ts`. */
+  ending?: Ending | undefined;
 }
 
 interface Deferred {
@@ -205,6 +237,10 @@ function fieldsToEntry(fields: unknown[], attempt: number): Entry {
   return { k, d, o, a: attempt, w: false, x: undefined };
 }
 
+function doneEntry(): Entry {
+  return { k: DONE, d: undefined, o: 0, a: 1, w: false, x: undefined };
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -225,6 +261,12 @@ export class RedisTransport implements Transport {
   #size = 0;
   #closed: Error | undefined;
   #released = false;
+  readonly #ending: Ending | undefined;
+  // Consumers of a done-aware queue: done for good; worth asking again.
+  #done = false;
+  #maybeDone = true;
+  // Producers: why puts are refused for good (see refuse()).
+  #refused: Error | undefined;
 
   // puts
   #outbox: Outgoing[] = [];
@@ -267,6 +309,7 @@ export class RedisTransport implements Transport {
     this.#key = options.name;
     this.#dead = `${options.name}:dead`;
     this.#size = size;
+    this.#ending = options.ending;
     this.consumer = `${Date.now().toString(36)}-${
       Math.random().toString(36).slice(2, 10)
     }`;
@@ -276,10 +319,16 @@ export class RedisTransport implements Transport {
     return this.#size;
   }
 
+  get #claimEvery(): number {
+    return Math.min(this.claimIdle / 2, LOOK_AGAIN_MS);
+  }
+
   // ---------------------------------------------------------------- puts
 
   put(entry: Entry): Promise<void> {
+    if (entry.k === CLOSE) return this.#closeSignal();
     if (this.#closed) return Promise.reject(this.#closed);
+    if (this.#refused) return Promise.reject(this.#refused);
     if (this.#lost) {
       const lost = this.#lost;
       this.#lost = undefined;
@@ -419,6 +468,42 @@ export class RedisTransport implements Transport {
     }
   }
 
+  // A producer's close: its puts first, then the signal, then the
+  // connection (a closed producer is of no further use).
+  async #closeSignal(): Promise<void> {
+    const close = this.#ending?.close;
+    if (!close) {
+      throw new TypeError(`Queue "${this.name}" is not a producer endpoint`);
+    }
+    if (this.#closed) throw this.#closed;
+    let failure: unknown;
+    try {
+      await this.settle();
+    } catch (error) {
+      failure = error;
+    }
+    if (!this.#refused) {
+      try {
+        await close(this.#cmd);
+      } catch (error) {
+        failure ??= new Error(
+          `Cannot close a producer of queue "${this.name}": ${
+            (error as Error)?.message
+          }`,
+          { cause: error },
+        );
+      }
+    }
+    failure ??= this.#refused;
+    await this.close();
+    if (failure) throw failure;
+  }
+
+  /** From now on, puts (and the close signal) reject with `error`. */
+  refuse(error: Error): void {
+    this.#refused ??= error;
+  }
+
   #putError(error: unknown): Error {
     return new Error(
       `Cannot put into queue "${this.name}": ${(error as Error)?.message}`,
@@ -445,6 +530,7 @@ export class RedisTransport implements Transport {
   // ---------------------------------------------------------------- gets
 
   poll(): Entry | undefined {
+    if (this.#done) return doneEntry();
     if (this.#closed || this.#readers.length > 0) return undefined;
     const head = this.#inbox.peek();
     if (!head || (head.entry.k === END && head.id !== this.#cleared)) {
@@ -464,6 +550,7 @@ export class RedisTransport implements Transport {
   }
 
   get(options: WaitOptions): Promise<Entry> {
+    if (this.#done) return Promise.resolve(doneEntry());
     if (this.#closed) return Promise.reject(this.#closed);
     const entry = this.poll();
     if (entry) return Promise.resolve(entry);
@@ -520,7 +607,7 @@ export class RedisTransport implements Transport {
       while (!this.#closed && this.#wants()) {
         this.#startHeartbeat();
         const now = Date.now();
-        if (now - this.#lastClaim >= this.claimIdle / 2) {
+        if (now - this.#lastClaim >= this.#claimEvery) {
           this.#lastClaim = now;
           if (await this.#claim() > 0) {
             this.#pump();
@@ -537,13 +624,31 @@ export class RedisTransport implements Transport {
           this.#pump(); // a waiting reader and an item: nothing to fetch
           continue;
         }
+        if (
+          this.#ending?.state && this.#maybeDone && !head &&
+          this.#readers.length > 0
+        ) {
+          const state = await this.#endingState(this.#ending.state);
+          if (state === "done") {
+            this.#finishDone();
+            return;
+          }
+          // Draining: the end is near, ask again after a short empty read.
+          this.#maybeDone = state === "draining";
+        }
         const waiting = this.#readers.length > 0;
         const n = Math.max(this.#pace.window - this.#inbox.length, 1);
         const blk = await this.#reader();
         const args: (string | number)[] = ["GROUP", GROUP, this.consumer];
         args.push("COUNT", n);
         if (waiting) {
-          args.push("BLOCK", Math.max(10, Math.floor(this.claimIdle / 2)));
+          // Back in time for the next claim; a done-aware consumer asks
+          // again within 50 ms while the queue drains.
+          let block = Math.max(10, Math.floor(this.#claimEvery));
+          if (this.#ending?.state && this.#maybeDone) {
+            block = Math.min(block, 50);
+          }
+          args.push("BLOCK", block);
         }
         args.push("STREAMS", this.#key, ">");
         const reply = await blk.callBuffer("XREADGROUP", args) as
@@ -555,6 +660,7 @@ export class RedisTransport implements Transport {
           this.#inbox.push({ id: str(id), entry: fieldsToEntry(fields, 1) });
         }
         if (got.length === 0 && !waiting) this.#prefetch = false;
+        if (got.length === 0 && waiting) this.#maybeDone = true;
         if (got.length > 0) this.#refreshSize();
         this.#pump();
       }
@@ -567,6 +673,26 @@ export class RedisTransport implements Transport {
     } finally {
       this.#fetching = false;
     }
+  }
+
+  // Asked with this handle's reads acknowledged: they count as unfinished
+  // until then.
+  async #endingState(
+    state: (client: Client) => Promise<EndingState>,
+  ): Promise<EndingState> {
+    await Promise.all([...this.#committing]);
+    this.#flushAcks();
+    await Promise.all([...this.#acking]);
+    return await state(this.#cmd);
+  }
+
+  // Done: every reader, now and later, gets the done signal; the handle
+  // holds nothing, so its connections go.
+  #finishDone(): void {
+    this.#done = true;
+    this.#size = 0;
+    for (const reader of this.#readers.splice(0)) reader.resolve(doneEntry());
+    void this.close().catch(() => {});
   }
 
   #refreshSize(): void {
