@@ -46,11 +46,18 @@ test("the writer is asked only when the queue is low, never past maxQueueSize; n
       maxQueueSize: 8,
       lookupBlockSize: 5,
       emptyQueueSleepTime: 0.2,
+      // A last block that fills the queue makes the writer sleep this long.
+      fullQueueSleepTime: 0.05,
     },
   });
   const running = feeder.main();
   await c.all;
-  await new Promise((r) => setTimeout(r, 700));
+  // Until the writer has answered null twice (so it was asked after a null).
+  const deadline = performance.now() + 10_000;
+  while (
+    asked.filter(([, , gaveNull]) => gaveNull).length < 2 &&
+    performance.now() < deadline
+  ) await new Promise((r) => setTimeout(r, 50));
   feeder.stop();
   const { stats, unread } = await running;
   assert.equal(stats.written, 40);
@@ -94,7 +101,11 @@ test("duplicates inside preventRequeuingTime are dropped, and accepted after it"
     },
   });
   const running = feeder.main();
-  await new Promise((r) => setTimeout(r, 1800));
+  // Until the writer has been asked all 12 times (about 0.6 s of sleeps).
+  const deadline = performance.now() + 10_000;
+  while (round < 12 && performance.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
   feeder.stop();
   const { stats } = await running;
   assert.ok(stats.duplicates >= 1, `duplicates ${stats.duplicates}`);
