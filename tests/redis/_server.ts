@@ -13,6 +13,65 @@ export function scriptArgs(file: URL, args: string[]): string[] {
     : [path, ...args];
 }
 
+/** A script started as a child process, with what it printed so far. */
+export interface Child {
+  child: ChildProcess;
+  stdout: string;
+  stderr: string;
+  exit: Promise<number | null>;
+  /** `performance.now()` when it exited; NaN before. */
+  exitedAt: number;
+}
+
+/** Starts `file` with this runtime (see {@linkcode scriptArgs}). */
+export function startScript(
+  file: URL,
+  args: string[],
+  env: Record<string, string> = {},
+): Child {
+  const child = spawn(process.execPath, scriptArgs(file, args), {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, NO_COLOR: "1", ...env },
+  });
+  const c: Child = {
+    child,
+    stdout: "",
+    stderr: "",
+    exitedAt: NaN,
+    exit: new Promise((resolve) =>
+      child.on("exit", (code) => {
+        c.exitedAt = performance.now();
+        resolve(code);
+      })
+    ),
+  };
+  child.stdout!.on("data", (d) => (c.stdout += d));
+  child.stderr!.on("data", (d) => (c.stderr += d));
+  return c;
+}
+
+/** `p`, or a rejection naming `what` after `ms`: a test fails, never hangs. */
+export async function within<T>(
+  ms: number,
+  what: string,
+  p: Promise<T>,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`${what}: no answer within ${ms} ms`)),
+          ms,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();

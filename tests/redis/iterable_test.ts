@@ -3,7 +3,6 @@
 // consumers in separate processes, a producer killed with SIGKILL (its lease
 // runs out) and a consumer killed with SIGKILL (its items are taken over).
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import process from "node:process";
 import { after, before, test } from "node:test";
 import { iterMsg, type Msg, type Queue } from "../../mod.ts";
@@ -14,7 +13,13 @@ import {
   redisQueue,
 } from "../../redis.ts";
 import { here } from "../_helpers.ts";
-import { type RedisServer, scriptArgs, startRedis } from "./_server.ts";
+import {
+  type Child,
+  type RedisServer,
+  startRedis,
+  startScript,
+  within,
+} from "./_server.ts";
 
 const fixture = here("./redis/fixtures/iterable_worker.ts");
 
@@ -32,35 +37,7 @@ after(async () => {
   await server?.stop();
 });
 
-interface Child {
-  child: ChildProcess;
-  stdout: string;
-  stderr: string;
-  exit: Promise<number | null>;
-  exitedAt: number;
-}
-
-function start(args: string[]): Child {
-  const child = spawn(process.execPath, scriptArgs(fixture, args), {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, NO_COLOR: "1" },
-  });
-  const c: Child = {
-    child,
-    stdout: "",
-    stderr: "",
-    exitedAt: NaN,
-    exit: new Promise((resolve) =>
-      child.on("exit", (code) => {
-        c.exitedAt = performance.now();
-        resolve(code);
-      })
-    ),
-  };
-  child.stdout!.on("data", (d) => (c.stdout += d));
-  child.stderr!.on("data", (d) => (c.stderr += d));
-  return c;
-}
+const start = (args: string[]): Child => startScript(fixture, args);
 
 function producer(
   q: string,
@@ -87,23 +64,6 @@ function consumer(q: string, out: string, slowMs = 0, claimIdle = 1000) {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`${what}: no answer within ${ms} ms`)),
-          ms,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 async function until(ms: number, what: string, ok: () => boolean) {
   await within(

@@ -3,7 +3,6 @@
 // SIGKILL, end markers across processes, and clear errors when the server
 // cannot be reached.
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import process from "node:process";
 import { after, before, test } from "node:test";
 import { iterMsg, Msg, type Queue } from "../../mod.ts";
@@ -14,7 +13,13 @@ import {
   redisQueue,
 } from "../../redis.ts";
 import { here } from "../_helpers.ts";
-import { type RedisServer, scriptArgs, startRedis } from "./_server.ts";
+import {
+  type Child,
+  type RedisServer,
+  startRedis,
+  startScript,
+  within,
+} from "./_server.ts";
 
 const cli = here("../src/redis/worker.ts");
 const tasks = here("./redis/fixtures/tasks.ts");
@@ -33,28 +38,9 @@ after(async () => {
   await server?.stop();
 });
 
-interface Worker {
-  child: ChildProcess;
-  stdout: string;
-  stderr: string;
-  exit: Promise<number | null>;
-}
-
-function startWorker(args: string[], env: Record<string, string> = {}): Worker {
-  const child = spawn(process.execPath, scriptArgs(cli, args), {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, NO_COLOR: "1", ...env },
-  });
-  const worker: Worker = {
-    child,
-    stdout: "",
-    stderr: "",
-    exit: new Promise((resolve) => child.on("exit", (code) => resolve(code))),
-  };
-  child.stdout!.on("data", (d) => (worker.stdout += d));
-  child.stderr!.on("data", (d) => (worker.stderr += d));
-  return worker;
-}
+type Worker = Child;
+const startWorker = (args: string[], env?: Record<string, string>) =>
+  startScript(cli, args, env);
 
 function sumWorker(
   inName: string,
@@ -76,23 +62,6 @@ function sumWorker(
     "--export",
     exportName,
   ], env);
-}
-
-async function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`${what}: no answer within ${ms} ms`)),
-          ms,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 async function drain<T>(q: Queue<T>): Promise<Msg<T>[]> {
