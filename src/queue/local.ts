@@ -24,6 +24,8 @@ export class LocalTransport implements Transport {
   readonly #broker: Broker;
   readonly #readers: Reader[] = [];
   readonly #consumer: Consumer;
+  // Names the queue across threads: a thread handed it twice keeps one handle.
+  readonly #id = crypto.randomUUID();
   #sinceYield = 0;
 
   constructor(
@@ -106,7 +108,7 @@ export class LocalTransport implements Transport {
     const cell = progressCell();
     lifelines.push(serve(this.#broker, port1, cell));
     transfer.push(port2);
-    return queueDescriptor(this.name, this.maxsize, port2, cell);
+    return queueDescriptor(this.#id, this.name, this.maxsize, port2, cell);
   }
 
   settle(): Promise<void> {
@@ -121,6 +123,8 @@ export class LocalTransport implements Transport {
 /** What a queue travels as. */
 export interface QueueDescriptor extends WireDescriptor {
   readonly "workq:wired": "queue";
+  /** The queue's identity, the same in every thread. */
+  readonly id: string;
   readonly name: string;
   readonly maxsize: number;
   readonly port: MessagePort;
@@ -130,10 +134,11 @@ export interface QueueDescriptor extends WireDescriptor {
 
 /** Builds the descriptor of a queue reached through `port`. */
 export function queueDescriptor(
+  id: string,
   name: string,
   maxsize: number,
   port: MessagePort,
   cell: Int32Array | undefined,
 ): QueueDescriptor {
-  return { "workq:wired": "queue", name, maxsize, port, cell };
+  return { "workq:wired": "queue", id, name, maxsize, port, cell };
 }

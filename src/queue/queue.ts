@@ -424,7 +424,25 @@ function toMsg<T>(entry: Entry): Msg<T> {
   );
 }
 
-onRevive(
-  "queue",
-  (descriptor) => queueOver(new RemoteTransport(descriptor as QueueDescriptor)),
-);
+// The queues this thread was handed, by identity: a queue that arrives again
+// (in another message, or as another run argument) is the handle it already
+// has, so the thread's puts to it leave through one port, in order.
+const handed = new Map<string, WeakRef<Queue<unknown>>>();
+const forget = new FinalizationRegistry<string>((id) => {
+  if (!handed.get(id)?.deref()) handed.delete(id);
+});
+
+onRevive("queue", (d) => {
+  const descriptor = d as QueueDescriptor;
+  const known = handed.get(descriptor.id)?.deref();
+  if (known && (transportOf(known) as RemoteTransport).usable) {
+    // The spare port: its owner forgets it (nothing was read through it).
+    descriptor.port.postMessage({ t: "release", a: 0 });
+    descriptor.port.close();
+    return known;
+  }
+  const q = queueOver<unknown>(new RemoteTransport(descriptor));
+  handed.set(descriptor.id, new WeakRef(q));
+  forget.register(q, descriptor.id);
+  return q;
+});

@@ -67,6 +67,7 @@ export function clientTransports(): Iterable<RemoteTransport> {
 
 /** A queue's transport in a thread other than its owner's. */
 export class RemoteTransport implements Transport {
+  readonly id: string;
   readonly name: string;
   readonly maxsize: number;
   #port: Port;
@@ -100,6 +101,7 @@ export class RemoteTransport implements Transport {
   #nextSync = 0;
 
   constructor(descriptor: QueueDescriptor) {
+    this.id = descriptor.id;
     this.name = descriptor.name;
     this.maxsize = descriptor.maxsize;
     this.#pace = new Pace(TARGET_MS, Math.min(MAX_WINDOW, this.maxsize), 1);
@@ -118,6 +120,11 @@ export class RemoteTransport implements Transport {
     });
     this.#refresh();
     open.add(this);
+  }
+
+  /** Whether this client can still be used (not released, not failed). */
+  get usable(): boolean {
+    return this.#closed === undefined && this.#released === undefined;
   }
 
   get size(): number {
@@ -240,7 +247,7 @@ export class RemoteTransport implements Transport {
     const cell = progressCell();
     this.#post({ t: "attach", port: port1, cell }, [port1]);
     transfer.push(port2);
-    return queueDescriptor(this.name, this.maxsize, port2, cell);
+    return queueDescriptor(this.id, this.name, this.maxsize, port2, cell);
   }
 
   settle(): Promise<void> {

@@ -104,3 +104,24 @@ test("a queue met twice in one item arrives as one queue, and its puts keep thei
   for (let i = 0; i < 200; i++) got.push((await out.get()).data);
   assert.deepEqual(got, Array.from({ length: 200 }, (_, i) => i));
 });
+
+test("a queue handed to a worker twice, in separate messages, is one queue there", async () => {
+  const out = new Queue<number>();
+  const again = new Queue<Queue<number>>();
+  const worker = run(
+    async (first: Queue<number>, again: Queue<Queue<number>>) => {
+      const second = (await again.get()).data;
+      const puts = [];
+      for (let i = 0; i < 200; i++) puts.push((i % 2 ? first : second).put(i));
+      await Promise.all(puts);
+      return first === second;
+    },
+    out,
+    again,
+  );
+  await again.put(out);
+  assert.equal(await worker.result, true);
+  const got = [];
+  for (let i = 0; i < 200; i++) got.push((await out.get()).data);
+  assert.deepEqual(got, Array.from({ length: 200 }, (_, i) => i));
+});
