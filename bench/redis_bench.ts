@@ -21,7 +21,7 @@ import process from "node:process";
 import { Redis } from "ioredis";
 import { endqAndWait, iterMsg, Queue, run } from "../mod.ts";
 import { closeQueue, endqAndWaitRemote, redisQueue } from "../redis.ts";
-import { startRedis } from "../tests/redis/_server.ts";
+import { scriptArgs, startRedis } from "../tests/redis/_server.ts";
 import {
   bullmqInstalled,
   bullmqVersion,
@@ -46,12 +46,9 @@ const runtimeName = isDeno
   ? `Bun ${(globalThis as unknown as { Bun: { version: string } }).Bun.version}`
   : `Node ${process.versions.node}`;
 
-function script(path: string, args: string[]): string[] {
-  const file = new URL(path, import.meta.url).pathname;
-  return isDeno
-    ? ["run", "--allow-net", "--allow-env", "--allow-read", file, ...args]
-    : [file, ...args];
-}
+// The runtime's command line for one of this folder's scripts.
+const script = (path: string, args: string[]) =>
+  scriptArgs(new URL(path, import.meta.url), args);
 
 function start(
   args: string[],
@@ -143,7 +140,7 @@ async function batched(url: string): Promise<number> {
         "--results",
         outName,
         "--module",
-        new URL("./redis/tasks.ts", import.meta.url).href,
+        new URL("./tasks.ts", import.meta.url).href,
         "--export",
         "sum",
         // The sum is checked: no redelivery when a worker is descheduled.

@@ -91,7 +91,8 @@ export function errorToData(
   return data;
 }
 
-const builtins: Record<string, ErrorConstructor> = {
+/** The error classes every runtime has, by name: rebuilt as themselves. */
+export const builtinErrors: Readonly<Record<string, ErrorConstructor>> = {
   Error,
   EvalError,
   RangeError,
@@ -110,7 +111,9 @@ export function dataToError(
   worker?: string,
 ): unknown {
   if ("value" in data) return data.value;
-  const Ctor = builtins[data.name] ?? Error;
+  const Ctor = Object.hasOwn(builtinErrors, data.name)
+    ? builtinErrors[data.name]
+    : Error;
   const error = new Ctor(data.message) as Error & {
     code?: unknown;
     worker?: string;

@@ -13,6 +13,7 @@ export class Pace {
   readonly #targetMs: number;
   readonly #max: number;
   #avg = -1;
+  #since = -1; // when the reader's own time started; -1 while it waits
 
   /**
    * @param targetMs The reader's work to cover, in milliseconds.
@@ -25,8 +26,28 @@ export class Pace {
     this.window = initial;
   }
 
-  /** Learns from one item that took the reader `ms` milliseconds. */
-  learn(ms: number): void {
+  /**
+   * The reader takes an item now: the time since its last one was its own
+   * work on `items` items.
+   */
+  took(items = 1): void {
+    const now = performance.now();
+    if (this.#since >= 0) this.#learn((now - this.#since) / items);
+    this.#since = now;
+  }
+
+  /** The reader's own time starts now: an item reached it while it waited. */
+  starts(): void {
+    this.#since = performance.now();
+  }
+
+  /** The reader waits: its work so far counts, the wait does not. */
+  waits(): void {
+    if (this.#since >= 0) this.#learn(performance.now() - this.#since);
+    this.#since = -1;
+  }
+
+  #learn(ms: number): void {
     this.#avg = this.#avg < 0 ? ms : this.#avg * 0.75 + ms * 0.25;
     const window = this.#avg > 10 * this.#targetMs
       ? 1

@@ -139,17 +139,7 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>> {
       given.name,
       `queue-${++counter}`,
     );
-    const maxsize = v.number(what, "options.maxsize", given.maxsize, 0, {
-      min: 0,
-      integer: true,
-    });
-    const maxAttempts = v.number(
-      what,
-      "options.maxAttempts",
-      given.maxAttempts,
-      3,
-      { min: 1, integer: true },
-    );
+    const { maxsize, maxAttempts } = queueBounds(what, given);
     const onDeadLetter = v.callback<(msg: Msg<unknown>, error: Error) => void>(
       what,
       "options.onDeadLetter",
@@ -397,6 +387,26 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>> {
   [WIRE](transfer: Transferable[], lifelines: Lifeline[]): WireDescriptor {
     return this.#transport.handoff(transfer, lifelines);
   }
+}
+
+/**
+ * Checks `maxsize` and `maxAttempts`, the options every kind of queue has
+ * (defaults filled in).
+ */
+export function queueBounds(
+  what: string,
+  given: { maxsize?: number; maxAttempts?: number },
+): { maxsize: number; maxAttempts: number } {
+  return {
+    maxsize: v.number(what, "options.maxsize", given.maxsize, 0, {
+      min: 0,
+      integer: true,
+    }),
+    maxAttempts: v.number(what, "options.maxAttempts", given.maxAttempts, 3, {
+      min: 1,
+      integer: true,
+    }),
+  };
 }
 
 /** Throws a `TypeError` unless `value` is a {@linkcode Queue}. */

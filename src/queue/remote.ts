@@ -90,7 +90,6 @@ export class RemoteTransport implements Transport {
   #committed = 0;
   // Starts small until the reader's pace is known: a first reader must not take everything.
   readonly #pace: Pace;
-  #lastReturn = -1;
   #sampleIn = SAMPLE_EVERY;
   #asked = 0;
   readonly #cell: Int32Array | undefined;
@@ -158,12 +157,8 @@ export class RemoteTransport implements Transport {
     // Timing every item costs more than tiny items do: sample once the
     // window is large.
     if (this.#pace.window < SAMPLE_ABOVE || --this.#sampleIn <= 0) {
-      const now = performance.now();
       const items = this.#pace.window < SAMPLE_ABOVE ? 1 : SAMPLE_EVERY;
-      if (this.#lastReturn >= 0) {
-        this.#pace.learn((now - this.#lastReturn) / items);
-      }
-      this.#lastReturn = now;
+      this.#pace.took(items);
       this.#sampleIn = SAMPLE_EVERY;
     }
     const entry = this.#inbox.shift()!;
@@ -219,10 +214,7 @@ export class RemoteTransport implements Transport {
     if (this.#closed) return Promise.reject(this.#closed);
     const entry = this.poll();
     if (entry) return Promise.resolve(entry);
-    if (this.#lastReturn >= 0) {
-      this.#pace.learn(performance.now() - this.#lastReturn);
-    }
-    this.#lastReturn = -1;
+    this.#pace.waits();
     this.#asked++;
     this.#mark();
     return cutShort<Entry>(
@@ -307,8 +299,7 @@ export class RemoteTransport implements Transport {
           const reader = this.#readers.shift();
           if (reader) {
             this.#returned++;
-            // The reader's own time starts now: the next get() measures it.
-            this.#lastReturn = performance.now();
+            this.#pace.starts();
             this.#mark();
             reader.resolve(entry);
           } else this.#inbox.push(entry);

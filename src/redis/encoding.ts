@@ -37,6 +37,7 @@
  * refused with a `TypeError`.
  * @module
  */
+import { builtinErrors } from "../errors.ts";
 
 const UNDEFINED = 0;
 const NULL = 1;
@@ -81,16 +82,6 @@ const VIEWS: (ViewCtor | undefined)[] = [
   DataView as unknown as ViewCtor,
   (globalThis as { Float16Array?: ViewCtor }).Float16Array,
 ];
-
-const ERRORS: Record<string, ErrorConstructor> = {
-  Error,
-  EvalError,
-  RangeError,
-  ReferenceError,
-  SyntaxError,
-  TypeError,
-  URIError,
-};
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -277,7 +268,7 @@ function write(w: Writer, value: unknown, path: string): void {
   }
   if (object instanceof Error) {
     w.byte(ERROR);
-    w.string(Object.hasOwn(ERRORS, object.name) ? object.name : "Error");
+    w.string(Object.hasOwn(builtinErrors, object.name) ? object.name : "Error");
     w.string(String(object.message));
     if (typeof object.stack === "string") {
       w.uint(1);
@@ -482,9 +473,10 @@ function read(r: Reader): unknown {
     case ERROR: {
       const at = r.objects.push(undefined) - 1;
       const name = r.string();
-      const error = new (Object.hasOwn(ERRORS, name) ? ERRORS[name] : Error)(
-        r.string(),
-      );
+      const error =
+        new (Object.hasOwn(builtinErrors, name) ? builtinErrors[name] : Error)(
+          r.string(),
+        );
       if (r.uint() === 1) error.stack = r.string();
       else delete error.stack;
       return (r.objects[at] = error);

@@ -4,7 +4,12 @@
  * @module
  */
 import { Msg } from "../msg.ts";
-import { type DeadLetter, type Queue, queueOver } from "../queue/queue.ts";
+import {
+  type DeadLetter,
+  type Queue,
+  queueBounds,
+  queueOver,
+} from "../queue/queue.ts";
 import * as v from "../validate.ts";
 import { checkUrl, type Client, connect } from "./connection.ts";
 import { decodeValue } from "./encoding.ts";
@@ -108,17 +113,7 @@ export function queueSettings(
     throw new TypeError(`Cannot ${what}: name must not be empty`);
   }
   const given = v.options(what, "options", options);
-  const maxsize = v.number(what, "options.maxsize", given.maxsize, 0, {
-    min: 0,
-    integer: true,
-  });
-  const maxAttempts = v.number(
-    what,
-    "options.maxAttempts",
-    given.maxAttempts,
-    3,
-    { min: 1, integer: true },
-  );
+  const { maxsize, maxAttempts } = queueBounds(what, given);
   const claimIdle = v.number(what, "options.claimIdle", given.claimIdle, 1000, {
     min: 1,
   });

@@ -286,7 +286,6 @@ export class RedisTransport implements Transport {
   #cleared = ""; // the end marker whose barrier was passed
   // Starts small until the reader's pace is known: a first reader must not take everything.
   readonly #pace: Pace;
-  #lastReturn = -1;
   #lastClaim = 0;
   #cursor = "0-0";
   #heartbeat: ReturnType<typeof setInterval> | undefined;
@@ -536,9 +535,7 @@ export class RedisTransport implements Transport {
     if (!head || (head.entry.k === END && head.id !== this.#cleared)) {
       return undefined;
     }
-    const now = performance.now();
-    if (this.#lastReturn >= 0) this.#pace.learn(now - this.#lastReturn);
-    this.#lastReturn = now;
+    this.#pace.took();
     this.#finish();
     this.#inbox.shift();
     this.#held.push(head.id);
@@ -554,10 +551,7 @@ export class RedisTransport implements Transport {
     if (this.#closed) return Promise.reject(this.#closed);
     const entry = this.poll();
     if (entry) return Promise.resolve(entry);
-    if (this.#lastReturn >= 0) {
-      this.#pace.learn(performance.now() - this.#lastReturn);
-    }
-    this.#lastReturn = -1;
+    this.#pace.waits();
     this.#finish();
     return cutShort<Entry>(
       ({ resolve, reject }) => {
