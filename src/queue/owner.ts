@@ -4,7 +4,7 @@
  * @module
  */
 import type { Broker, Consumer, Death } from "./broker.ts";
-import { readProgress } from "./progress.ts";
+import { readProgress, writeReceived } from "./progress.ts";
 import { runtime } from "../runtime/mod.ts";
 import { Deque } from "./deque.ts";
 import {
@@ -77,6 +77,7 @@ export function serve(
     const message = data as ClientMessage;
     switch (message.t) {
       case "put": {
+        writeReceived(cell);
         waiting++;
         const accepted = () => {
           waiting--;

@@ -8,13 +8,16 @@
  * - `returned`: items handed to the reader;
  * - `finished`: items the reader is done with (it asked for the next one);
  * - `committed`: finished items whose outputs have left this thread (every
- *   put the thread made before is posted), so they need no redelivery.
+ *   put the thread made before is posted), so they need no redelivery;
+ * - `received` (written by the owner): batches of puts the owner has taken
+ *   in, so that a thread ending itself can wait until its last puts arrived.
  * @module
  */
 
 const COMMITTED = 0;
 const FINISHED = 1;
 const RETURNED = 2;
+const RECEIVED = 3;
 
 /** What the owner reads after a client died. */
 export interface Progress {
@@ -26,7 +29,7 @@ export interface Progress {
 /** A fresh shared cell, or `undefined` where SharedArrayBuffer is missing. */
 export function progressCell(): Int32Array | undefined {
   return typeof SharedArrayBuffer === "function"
-    ? new Int32Array(new SharedArrayBuffer(12))
+    ? new Int32Array(new SharedArrayBuffer(16))
     : undefined;
 }
 
@@ -59,4 +62,31 @@ export function writeCommitted(
   committed: number,
 ): void {
   if (cell) Atomics.store(cell, COMMITTED, committed);
+}
+
+/** Counts one batch of puts as taken in (owner side), and wakes a client waiting for it. */
+export function writeReceived(cell: Int32Array | undefined): void {
+  if (!cell) return;
+  Atomics.add(cell, RECEIVED, 1);
+  Atomics.notify(cell, RECEIVED);
+}
+
+/**
+ * Blocks this thread until the owner has taken in `batches` batches or
+ * `deadline` (a `performance.now()` time) passes (client side). Returns
+ * whether they all arrived; `false` at once where there is no cell.
+ */
+export function awaitReceived(
+  cell: Int32Array | undefined,
+  batches: number,
+  deadline: number,
+): boolean {
+  if (!cell) return false;
+  for (;;) {
+    const seen = Atomics.load(cell, RECEIVED);
+    if (seen >= batches) return true;
+    const left = deadline - performance.now();
+    if (left <= 0) return false;
+    Atomics.wait(cell, RECEIVED, seen, left);
+  }
 }

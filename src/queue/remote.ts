@@ -10,7 +10,12 @@
  */
 import { Pace } from "./pace.ts";
 import { cloneError } from "../wire.ts";
-import { progressCell, writeCommitted, writeRead } from "./progress.ts";
+import {
+  awaitReceived,
+  progressCell,
+  writeCommitted,
+  writeRead,
+} from "./progress.ts";
 import { Deque } from "./deque.ts";
 import { type QueueDescriptor, queueDescriptor } from "./local.ts";
 import {
@@ -65,6 +70,17 @@ export function clientTransports(): Iterable<RemoteTransport> {
   return open;
 }
 
+/**
+ * This thread is ending itself (`process.exit`, `Deno.exit`, `close`): every
+ * put still batched is posted now, and the thread blocks, for at most
+ * `boundMs`, until each owner has taken its puts in — some runtimes drop the
+ * last messages of a thread that stops (Bun, Deno). Returns the names of the
+ * queues whose puts could not be confirmed (none where all arrived).
+ */
+export function flushBeforeExit(boundMs: number): string[] {
+  return RemoteTransport.flushBeforeExit(boundMs);
+}
+
 /** A queue's transport in a thread other than its owner's. */
 export class RemoteTransport implements Transport {
   readonly id: string;
@@ -79,6 +95,7 @@ export class RemoteTransport implements Transport {
   #outWaiters: Waiter<void>[] = []; // bounded queues only: they wait for "accepted"
   #lost: Error | undefined; // an unbounded put that failed after it resolved
   #sent = new Deque<SentBatch>();
+  #posted = 0; // batches of puts posted, for flushBeforeExit
   #boundedWaiting = 0;
 
   #inbox = new Deque<Entry>();
@@ -200,6 +217,19 @@ export class RemoteTransport implements Transport {
     }
     tickets.push(ticket);
     RemoteTransport.#settleTickets();
+  }
+
+  static flushBeforeExit(boundMs: number): string[] {
+    RemoteTransport.#flushAll();
+    const deadline = performance.now() + boundMs;
+    const unconfirmed: string[] = [];
+    for (const transport of open) {
+      if (transport.#posted === 0) continue;
+      if (!awaitReceived(transport.#cell, transport.#posted, deadline)) {
+        unconfirmed.push(transport.name);
+      }
+    }
+    return unconfirmed;
   }
 
   static #settleTickets(): void {
@@ -370,6 +400,7 @@ export class RemoteTransport implements Transport {
   #send(entries: Entry[], waiters: Waiter<void>[], ticket: Ticket): void {
     const transfer: Transferable[] = [];
     this.#post({ t: "put", b: pack(entries, transfer) }, transfer);
+    this.#posted++;
     ticket.pending++;
     this.#sent.push({ ticket, waiters });
   }

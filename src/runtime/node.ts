@@ -13,6 +13,7 @@ import type {
   WorkerPort,
   WorkerScope,
 } from "./types.ts";
+import { hookSelfExit } from "./self_exit.ts";
 
 const READY = "workq:ready";
 const READY_BOUND_MS = 5000;
@@ -121,10 +122,7 @@ function workerScope(): WorkerScope {
     loaded() {
       port.postMessage(READY);
     },
-    onSelfExit(handler) {
-      // Node reports a worker's own exit through the parent's "exit" event.
-      void handler;
-    },
+    onSelfExit: hookSelfExit,
   };
 }
 

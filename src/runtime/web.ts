@@ -9,6 +9,7 @@ import type {
   WorkerPort,
   WorkerScope,
 } from "./types.ts";
+import { hookSelfExit } from "./self_exit.ts";
 
 // deno-lint-ignore no-explicit-any
 type Any = any;
@@ -68,36 +69,7 @@ function workerScope(): WorkerScope {
     },
     done() {},
     loaded() {},
-    onSelfExit(handler) {
-      // A Deno worker that closes or exits itself ends silently: say so first.
-      const close = self.close?.bind(self);
-      if (close) {
-        self.close = () => {
-          handler(0);
-          close();
-        };
-      }
-      const deno = self.Deno;
-      if (deno && typeof deno.exit === "function") {
-        const exit = deno.exit.bind(deno);
-        try {
-          deno.exit = (code?: number) => {
-            handler(code ?? 0);
-            return exit(code);
-          };
-        } catch {
-          // Frozen namespace: the parent then learns nothing, as before.
-        }
-      }
-      const proc = self.process;
-      if (proc && typeof proc.exit === "function") {
-        const exit = proc.exit.bind(proc);
-        proc.exit = (code?: number) => {
-          handler(code ?? 0);
-          return exit(code);
-        };
-      }
-    },
+    onSelfExit: hookSelfExit,
   };
 }
 

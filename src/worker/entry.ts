@@ -4,7 +4,7 @@
  * @module
  */
 import { errorToData } from "../errors.ts";
-import { clientTransports } from "../queue/remote.ts";
+import { clientTransports, flushBeforeExit } from "../queue/remote.ts";
 import { shutOwnedQueues } from "../queue/owner.ts";
 import { runtime } from "../runtime/mod.ts";
 import { takeTransfer } from "../transfer.ts";
@@ -17,7 +17,12 @@ const post = (message: WorkerMessage, transfer: Transferable[] = []) =>
   scope.parent.post(message, transfer);
 
 scope.onUncaught((error) => post({ t: "fatal", error: errorToData(error) }));
-scope.onSelfExit((code) => post({ t: "exit", code }));
+// A thread that ends itself must not take resolved puts with it.
+const EXIT_FLUSH_BOUND_MS = 2000;
+scope.onSelfExit((code) => {
+  flushBeforeExit(EXIT_FLUSH_BOUND_MS);
+  post({ t: "exit", code });
+});
 
 // Puts reach their queues and read items are settled before the parent hears
 // that the task ended: the parent may end a queue right after.
