@@ -12,6 +12,8 @@ import {
   toSpec,
 } from "./task.ts";
 import { takeTransfer } from "./transfer.ts";
+import { newThreadId } from "./queue/local.ts";
+import { ownerEnded } from "./queue/remote.ts";
 import {
   cloneError,
   decode,
@@ -58,6 +60,7 @@ export class WorkerHandle<R = unknown> implements PromiseLike<R> {
   #port: WorkerPort | undefined;
   #settle: ((ok: boolean, value: unknown) => void) | undefined;
   #lifelines: Lifeline[] = [];
+  #thread: string | undefined;
   #gone: Promise<void> = Promise.resolve();
 
   /** @internal Use `run`. */
@@ -112,6 +115,7 @@ export class WorkerHandle<R = unknown> implements PromiseLike<R> {
     options: TaskOptions,
   ): void {
     this.#lifelines = lifelines;
+    this.#thread = message.thread;
     let port: WorkerPort;
     try {
       port = runtime.spawn(entry, this.name, {
@@ -239,9 +243,13 @@ export class WorkerHandle<R = unknown> implements PromiseLike<R> {
   // worker that reported its end is let go gently, so that its last console
   // output is not cut off.
   #end(ok: boolean, value: unknown, reported = false): void {
-    const settle = this.#settle;
-    if (!settle) return;
+    const ending = this.#settle;
+    if (!ending) return;
     this.#settle = undefined;
+    const settle = (ok: boolean, value: unknown) => {
+      if (this.#thread) ownerEnded(this.#thread);
+      ending(ok, value);
+    };
     const port = this.#port;
     this.#port = undefined;
     if (reported) {
@@ -304,6 +312,7 @@ export function run<F extends TaskFunction>(
   const message: StartMessage = {
     t: "start",
     name,
+    thread: newThreadId(),
     task: spec,
     args: value as unknown[],
     wired,

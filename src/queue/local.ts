@@ -12,6 +12,25 @@ import type { Lifeline, WireDescriptor } from "../wire.ts";
 import { soon } from "../schedule.ts";
 
 const RESOLVED = Promise.resolve();
+
+// This thread's identity, the prefix of the ids of the queues it owns: when
+// a parent sees its worker end, it knows at once which queues ended with it.
+let thread: string = crypto.randomUUID();
+
+/** Takes the identity the parent gave this worker thread (before any queue is made here). */
+export function adoptThreadId(id: string): void {
+  thread = id;
+}
+
+/** A fresh identity for a worker thread about to start. */
+export function newThreadId(): string {
+  return crypto.randomUUID();
+}
+
+/** The thread that owns the queue with `id`. */
+export function ownerOf(id: string): string {
+  return id.slice(0, id.indexOf("/"));
+}
 const YIELD_EVERY = 512;
 
 interface Reader {
@@ -25,7 +44,7 @@ export class LocalTransport implements Transport {
   readonly #readers: Reader[] = [];
   readonly #consumer: Consumer;
   // Names the queue across threads: a thread handed it twice keeps one handle.
-  readonly #id = crypto.randomUUID();
+  readonly #id = `${thread}/${crypto.randomUUID()}`;
   #sinceYield = 0;
 
   constructor(

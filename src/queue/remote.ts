@@ -17,7 +17,7 @@ import {
   writeRead,
 } from "./progress.ts";
 import { Deque } from "./deque.ts";
-import { type QueueDescriptor, queueDescriptor } from "./local.ts";
+import { ownerOf, type QueueDescriptor, queueDescriptor } from "./local.ts";
 import {
   type ClientMessage,
   type Entry,
@@ -81,6 +81,17 @@ export function flushBeforeExit(boundMs: number): string[] {
   return RemoteTransport.flushBeforeExit(boundMs);
 }
 
+/**
+ * The thread `thread` has ended: the queues it owned are gone. Called by the
+ * parent before it reports the end, so that no put made after that resolves
+ * for an owner that is no longer there.
+ */
+export function ownerEnded(thread: string): void {
+  for (const transport of [...open]) {
+    if (ownerOf(transport.id) === thread) transport.ownerEnded();
+  }
+}
+
 /** A queue's transport in a thread other than its owner's. */
 export class RemoteTransport implements Transport {
   readonly id: string;
@@ -136,6 +147,15 @@ export class RemoteTransport implements Transport {
     });
     this.#refresh();
     open.add(this);
+  }
+
+  /** The owner's thread ended (see {@linkcode ownerEnded}). */
+  ownerEnded(): void {
+    this.#fail(
+      new Error(
+        `Queue "${this.name}" is gone: the thread that owned it has ended`,
+      ),
+    );
   }
 
   /** Whether this client can still be used (not released, not failed). */

@@ -6,6 +6,7 @@
 import { errorToData } from "../errors.ts";
 import { clientTransports, flushBeforeExit } from "../queue/remote.ts";
 import { shutOwnedQueues } from "../queue/owner.ts";
+import { adoptThreadId } from "../queue/local.ts";
 import { runtime } from "../runtime/mod.ts";
 import { takeTransfer } from "../transfer.ts";
 import { explain, load } from "./load.ts";
@@ -34,6 +35,7 @@ async function handBack(): Promise<void> {
 
 async function start(message: StartMessage): Promise<void> {
   const { task } = message;
+  adoptThreadId(message.thread);
   try {
     const fn = await load(task).finally(() => scope.loaded());
     const args = message.wired

@@ -9,6 +9,8 @@ import type { TaskSpec } from "../task.ts";
 export interface StartMessage {
   t: "start";
   name: string;
+  /** The worker thread's identity (see `queue/local.ts`). */
+  thread: string;
   task: TaskSpec;
   args: unknown[];
   wired: boolean;
