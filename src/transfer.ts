@@ -40,8 +40,46 @@ export function transfer<T>(value: T, list: Transferable[]): T {
       `Cannot mark for transfer: list must be an array, received ${show(list)}`,
     );
   }
+  checkTransferList("mark for transfer", "list", list);
   marked.set(value, list);
   return value;
+}
+
+/**
+ * Throws a `TypeError` when a transfer list names one object twice or holds
+ * a buffer already moved: runtimes disagree on these (Deno accepts a
+ * duplicate at first and throws later, in another thread's turn).
+ */
+export function checkTransferList(
+  what: string,
+  name: string,
+  list: readonly unknown[],
+): void {
+  const seen = new Set<unknown>();
+  list.forEach((item, i) => {
+    if (typeof item !== "object" || item === null) {
+      throw new TypeError(
+        `Cannot ${what}: ${name}[${i}] must be a transferable object (an ArrayBuffer, a MessagePort, ...), received ${
+          show(item)
+        }`,
+      );
+    }
+    if (seen.has(item)) {
+      throw new TypeError(
+        `Cannot ${what}: ${name}[${i}] is listed twice (${
+          show(item)
+        }); list each object once`,
+      );
+    }
+    seen.add(item);
+    if ((item as { detached?: boolean }).detached === true) {
+      throw new TypeError(
+        `Cannot ${what}: ${name}[${i}] (${
+          show(item)
+        }) is detached: it was already moved to another thread`,
+      );
+    }
+  });
 }
 
 /** The transfer list marked on `value`, if any (it is consumed). */

@@ -15,6 +15,7 @@ import {
 } from "../wire.ts";
 import { LocalTransport, type QueueDescriptor } from "./local.ts";
 import * as v from "../validate.ts";
+import { checkTransferList } from "../transfer.ts";
 import type { Entry } from "./protocol.ts";
 import { RemoteTransport } from "./remote.ts";
 import type { Transport } from "./transport.ts";
@@ -422,6 +423,9 @@ function checkPut(name: string, options: PutOptions): void {
   const what = `put into queue "${name}"`;
   v.options(what, "options", options);
   v.array(what, "options.transfer", options.transfer);
+  if (options.transfer) {
+    checkTransferList(what, "options.transfer", options.transfer);
+  }
   v.string(what, "options.kind", options.kind, "");
   v.number(what, "options.order", options.order, 0);
 }
