@@ -175,3 +175,20 @@ test("a worker past its memory limit is reported as out of memory (Node)", {
   const error = await reason(run(hog));
   assert.equal(error.reason, "memory");
 });
+
+test("a dead letter's attempt is the number of deliveries it had: maxAttempts, never more", async () => {
+  for (const maxAttempts of [undefined, 1, 2] as const) {
+    const inQ = new Queue<number>({ maxAttempts });
+    await inQ.put(7);
+    const poisoned = task<Tasks, "poisoned">(tasks, "poisoned");
+    let deaths = 0;
+    while (inQ.deadLetters.length === 0 && deaths < 5) {
+      const handle = run(poisoned, inQ, new Queue<number>(), 7);
+      await handle.result.catch(() => deaths++);
+    }
+    const expected = maxAttempts ?? 3;
+    assert.equal(deaths, expected, "workers killed");
+    assert.equal(inQ.deadLetters.length, 1);
+    assert.equal(inQ.deadLetters[0].msg.attempt, expected);
+  }
+});

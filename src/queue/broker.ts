@@ -212,9 +212,11 @@ export class Broker {
       // A worker stopped because of the item itself (a per-item timeout)
       // must not pass it on to kill another.
       const strikes = inProgress ? (death.culprit ? this.maxAttempts : 1) : 0;
-      const again: Entry = { ...e, a: e.a + 1, s: (e.s ?? 0) + strikes };
-      if (again.s! >= this.maxAttempts) this.#onDead(again, death.error);
-      else back.push(again);
+      const s = (e.s ?? 0) + strikes;
+      // A dead letter says how many deliveries it had; an item sent again,
+      // which one this is.
+      if (s >= this.maxAttempts) this.#onDead({ ...e, s }, death.error);
+      else back.push({ ...e, a: e.a + 1, s });
     }
     for (let i = back.length - 1; i >= 0; i--) this.#fifo.unshift(back[i]);
     this.#schedule();
