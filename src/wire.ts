@@ -165,6 +165,18 @@ const uncloneable = [WeakMap, WeakSet, Promise, globalThis.WeakRef].filter(
   ...args: never[]
 ) => object)[];
 
+/**
+ * The longest string that crosses threads inside a message: Bun 1.4 drops a
+ * message holding a string of 2^30 - 1 characters or more without a word
+ * (measured; V8's strings stop short of that anyway).
+ */
+export const MAX_STRING_LENGTH = 2 ** 30 - 2;
+
+/** Describes a string over {@linkcode MAX_STRING_LENGTH} at `path`. */
+export function tooLong(path: string, text: string): string {
+  return `${path} (a string of ${text.length} characters, over the ${MAX_STRING_LENGTH} that can cross threads)`;
+}
+
 /** Finds where a value holds something structured clone refuses: a path and a type. */
 export function findUncloneable(
   value: unknown,
@@ -173,6 +185,9 @@ export function findUncloneable(
 ): string | undefined {
   if (typeof value === "function" || typeof value === "symbol") {
     return `${path} (${typeName(value)})`;
+  }
+  if (typeof value === "string" && value.length > MAX_STRING_LENGTH) {
+    return tooLong(path, value);
   }
   if (typeof value !== "object" || value === null || seen.has(value)) {
     return undefined;

@@ -9,7 +9,9 @@ import {
   encode,
   findUncloneable,
   type Lifeline,
+  MAX_STRING_LENGTH,
   onRevive,
+  tooLong,
   WIRE,
   type WireDescriptor,
 } from "../wire.ts";
@@ -265,6 +267,12 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>> {
           );
         }
       }
+    } else if (typeof data === "string" && data.length > MAX_STRING_LENGTH) {
+      return Promise.reject(
+        new RangeError(
+          `Cannot put into queue "${this.name}": ${tooLong("value", data)}`,
+        ),
+      );
     } else if (typeof data === "function" || typeof data === "symbol") {
       return Promise.reject(
         cloneError(`put into queue "${this.name}"`, data, "not cloneable"),
