@@ -192,3 +192,24 @@ test("a dead letter's attempt is the number of deliveries it had: maxAttempts, n
     assert.equal(inQ.deadLetters[0].msg.attempt, expected);
   }
 });
+
+test("n workers, n end markers, one worker killed: every item is done and endqAndWait settles", async () => {
+  const N = 20_000;
+  const inQ = new Queue<number>({ name: "n-markers" });
+  const outQ = new Queue<unknown>();
+  const echo = task<Tasks, "echo">(tasks, "echo");
+  const workers = [run(echo, inQ, outQ), run(echo, inQ, outQ)];
+  for (let i = 0; i < N; i++) await inQ.put(i);
+  const ended = endqAndWait(inQ, workers).then(
+    () => "resolved",
+    (e: Error) => e.message,
+  );
+  const seen = new Set<number>();
+  while (seen.size < 100) seen.add((await outQ.get()).data as number);
+  await workers[0].terminate();
+  while (seen.size < N) {
+    seen.add((await outQ.get({ timeout: 20_000 })).data as number);
+  }
+  assert.match(await ended, /was terminated/);
+  assert.equal(workers[1].alive, false, "the survivor ended at its marker");
+});
