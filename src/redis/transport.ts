@@ -3,15 +3,16 @@
  * and on other hosts. The same contract as the in-process transports:
  *
  * - **Puts** are encoded at once (`encoding.ts`), checked against the
- *   server's `proto-max-bulk-len`, and written many per round trip:
- *   pipelined `XADD ... NOMKSTREAM`s, flushed at 256 or on the next turn of
- *   the event loop (`putMany`: at once, in one pipeline). A put resolves
- *   only once Redis acknowledged its item. A bounded queue adds through a
- *   Lua script, "add while the length is below the bound", and retries the
- *   rest later: nothing is ever trimmed.
+ *   server's `proto-max-bulk-len`, and written many per round trip by a
+ *   Lua script, "add while the length is below the bound" (no bound for
+ *   an unbounded queue), flushed at 256 or on the next turn of the event
+ *   loop (`putMany`: at once). A put resolves only once Redis acknowledged
+ *   its item. A bounded queue retries what found no room later: nothing is
+ *   ever trimmed.
  * - **A lost queue** (its stream gone: the server restarted without its
- *   data, or the key was deleted) is an error: `NOMKSTREAM` keeps a put
- *   from making a new stream nobody reads; the put rejects instead.
+ *   data, or the key was deleted) is an error: the script adds nothing to
+ *   a stream that does not exist (an XADD would make a new one, that
+ *   nobody reads); the put rejects instead.
  * - **Gets** read from one consumer group with `XREADGROUP COUNT n BLOCK t`;
  *   `n` (the prefetch window) adapts to the reader's time per item.
  * - **Acks.** An item is finished when its reader asks for the next one,
@@ -143,6 +144,30 @@ function ticket(count: number): { ticket: Ticket; promise: Promise<void> } {
     t = { left: count, resolve, reject };
   });
   return { ticket: t, promise };
+}
+
+type ScriptArg = string | number | Uint8Array;
+
+// The bound ADD_UP_TO is given for an unbounded queue.
+const UNBOUNDED = Number.MAX_SAFE_INTEGER;
+
+// ADD_UP_TO's arguments for items[from..end): at most FLUSH_AT * 4 items
+// and SCRIPT_BYTES of data (always one item at least).
+function scriptArgs(
+  cap: number,
+  items: Outgoing[],
+  from: number,
+): { args: ScriptArg[]; end: number } {
+  const args: ScriptArg[] = [cap];
+  let bytes = 0;
+  let end = from;
+  for (; end < items.length && end - from < FLUSH_AT * 4; end++) {
+    const item = items[end];
+    if (end > from && bytes + item.d.byteLength > SCRIPT_BYTES) break;
+    bytes += item.d.byteLength;
+    args.push(item.k, String(item.o), item.d);
+  }
+  return { args, end };
 }
 
 function delivered(item: Outgoing): void {
@@ -551,53 +576,38 @@ export class RedisTransport implements Transport {
     };
     done.promise.then(forget, forget);
     if (this.maxsize === Infinity) {
-      const pipe = this.#cmd.pipeline();
-      for (const item of items) {
-        // NOMKSTREAM: a stream that is gone stays gone (see #lostError).
-        const args: (string | Uint8Array)[] = [
-          this.#key,
-          "NOMKSTREAM",
-          "*",
-          "d",
-          item.d,
-        ];
-        if (item.k !== "") args.push("k", item.k);
-        if (item.o !== 0) args.push("o", String(item.o));
-        pipe.callBuffer("XADD", args as string[]);
+      // One script call per chunk, all sent at once: one round trip, and
+      // far less work per item than an XADD each, on both sides.
+      const sends: Promise<void>[] = [];
+      for (let from = 0; from < items.length;) {
+        const { args, end } = scriptArgs(UNBOUNDED, items, from);
+        sends.push(this.#add(items.slice(from, end), args));
+        from = end;
       }
-      pipe.exec().then((results) => {
-        if (!results) throw this.#gone();
-        let failure: Error | undefined;
-        results.forEach(([error, id], i) => {
-          const why = error
-            ? this.#putError(error)
-            : id === null
-            ? this.#lostError()
-            : undefined;
-          if (why) {
-            failure ??= why;
-            failed(items[i], why);
-          } else {
-            this.#size++;
-            delivered(items[i]);
-          }
-        });
-        if (failure) throw failure;
-        done.resolve();
-      }).catch((error) => {
-        const failure = error instanceof Error &&
-            error.message.startsWith("Cannot put")
-          ? error
-          : this.#putError(error);
+      Promise.all(sends).then(() => done.resolve(), (failure) => {
         this.#lost = failure;
-        for (const item of items) {
-          if (item.ticket.left > 0) failed(item, failure);
-        }
         done.reject(failure);
       });
     } else {
       this.#blocked.push({ items, done });
       void this.#drain();
+    }
+  }
+
+  // Unbounded queues: adds a chunk; its items settle with the reply.
+  async #add(chunk: Outgoing[], args: ScriptArg[]): Promise<void> {
+    try {
+      const [n, len] = await ADD_UP_TO.run(this.#cmd, [this.#key], args) as [
+        number,
+        number,
+      ];
+      if (n < 0) throw this.#lostError();
+      this.#size = len;
+      for (const item of chunk) delivered(item);
+    } catch (error) {
+      const failure = this.#putError(error);
+      for (const item of chunk) failed(item, failure);
+      throw failure;
     }
   }
 
@@ -614,15 +624,7 @@ export class RedisTransport implements Transport {
         batch = this.#blocked.peek()
       ) {
         if (this.#closed) throw this.#closed;
-        const args: (string | number | Uint8Array)[] = [this.maxsize];
-        let bytes = 0;
-        for (const item of batch.items) {
-          if (args.length > 1 && bytes + item.d.byteLength > SCRIPT_BYTES) {
-            break;
-          }
-          bytes += item.d.byteLength;
-          args.push(item.k, String(item.o), item.d);
-        }
+        const { args } = scriptArgs(this.maxsize, batch.items, 0);
         let added: number;
         try {
           const [n, len] = await ADD_UP_TO.run(
@@ -638,10 +640,7 @@ export class RedisTransport implements Transport {
           this.#size = len;
         } catch (error) {
           this.#blocked.shift();
-          const failure = error instanceof Error &&
-              error.message.startsWith("Cannot put")
-            ? error
-            : this.#putError(error);
+          const failure = this.#putError(error);
           this.#lost = failure;
           for (const item of batch.items) failed(item, failure);
           batch.done.reject(failure);
@@ -704,14 +703,13 @@ export class RedisTransport implements Transport {
   }
 
   #putError(error: unknown): Error {
+    if (error instanceof Error && error.message.startsWith("Cannot put")) {
+      return error;
+    }
     return new Error(
       `Cannot put into queue "${this.name}": ${(error as Error)?.message}`,
       { cause: error },
     );
-  }
-
-  #gone(): Error {
-    return new Error(`Queue "${this.name}": the Redis connection is closed`);
   }
 
   #lostError(): Error {
