@@ -28,8 +28,8 @@
  *   marker to its reader only when no data item before it is still pending
  *   anywhere (it takes over stalled ones meanwhile).
  * - **Leaving.** A consumer that closes holding nothing leaves the group;
- *   one still in it and silent past its claim time (carried in its name)
- *   is dead. `endqAndWaitRemote` retires dead workers' end markers by that
+ *   one still in it, silent past its claim time (carried in its name) and
+ *   whose reader's connection (named after it) is closed, is dead. `endqAndWaitRemote` retires dead workers' end markers by that
  *   rule (see UNFINISHED), so n workers, n markers and a worker killed
  *   with none in its place still end.
  * - **Done-aware endpoints** (`iterable.ts`) plug in an {@linkcode Ending}:
@@ -295,14 +295,18 @@ return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])`,
 
 // How many entries are unfinished, for endqAndWaitRemote(): -1 when the
 // stream is gone, -2 when its group is. ARGV: group, END, the waiter's
-// consumer, RETURNED, the waiter's claim time.
+// consumer, RETURNED, the waiter's claim time, then the names of the
+// connections open now ("*" alone: not known).
 //
 // The worker-death rule: when only end markers are left, none of them held
 // by a live consumer, no other consumer is live, and there are no more of
-// them than dead consumers (silent past their own claim time, carried in
-// their names), they are the dead workers' markers: retired, with those
-// consumers. A worker that has not started yet keeps its marker: it is
-// neither live nor dead, so the markers outnumber the dead.
+// them than dead consumers, they are the dead workers' markers: retired,
+// with those consumers. Dead means silent past its own claim time (carried
+// in its name) and its reader's connection (named after it) closed: a
+// process that was killed, not one that is slow (starved of CPU, say),
+// which would wait for ever for a marker taken from it. A worker that has
+// not started yet keeps its marker: it is neither live nor dead, so the
+// markers outnumber the dead.
 const UNFINISHED = new Script(
   `if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 local found = false
@@ -322,6 +326,8 @@ for _, e in ipairs(redis.call('XRANGE', KEYS[1], '-', '+')) do
   if kind ~= ARGV[2] then return len end
   markers[#markers + 1] = e[1]
 end
+local open = {}
+for i = 6, #ARGV do open[ARGV[i]] = true end
 local dead = {}
 local ndead = 0
 for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
@@ -332,7 +338,7 @@ for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
   end
   if name ~= ARGV[3] and name ~= ARGV[4] then
     local limit = tonumber(string.match(name, '%.(%d+)$') or ARGV[5])
-    if idle <= limit then return len end
+    if idle <= limit or open[name] or open['*'] then return len end
     dead[#dead + 1] = name
     ndead = ndead + 1
   end
@@ -399,6 +405,7 @@ export class RedisTransport implements Transport {
   #blk: Client | undefined;
   readonly #connectTimeout: number;
   readonly #maxBulk: number;
+  #unfinished = Infinity; // as last seen by unfinished()
   #size = 0;
   #closed: Error | undefined;
   #released = false;
@@ -792,6 +799,8 @@ export class RedisTransport implements Transport {
   async #reader(): Promise<Client> {
     this.#blk ??= await connect(this.url, {
       connectTimeout: this.#connectTimeout,
+      // While it is open, this consumer is not dead (see UNFINISHED).
+      clientName: this.consumer,
     });
     return this.#blk;
   }
@@ -1077,6 +1086,19 @@ export class RedisTransport implements Transport {
    * @throws {Error} When the queue is lost (its stream or group is gone).
    */
   async unfinished(what: string): Promise<number> {
+    let open = ["*"];
+    // Asked only near the end (the script's own threshold): the list is
+    // only needed then, and may be long.
+    if (this.#unfinished <= 1000) {
+      try {
+        const list = String(
+          await this.#cmd.call("CLIENT", ["LIST", "TYPE", "normal"]),
+        );
+        open = [...list.matchAll(/ name=(\S+)/g)].map((m) => m[1]);
+      } catch {
+        // Not allowed here (managed servers, ACLs): nobody counts as dead.
+      }
+    }
     const n = Number(
       await UNFINISHED.run(this.#cmd, [this.#key], [
         GROUP,
@@ -1084,8 +1106,10 @@ export class RedisTransport implements Transport {
         this.consumer,
         RETURNED,
         Math.ceil(this.claimIdle),
+        ...open,
       ]),
     );
+    this.#unfinished = n;
     if (n === -1) throw lostQueue(this.name, what);
     if (n === -2) {
       throw new Error(

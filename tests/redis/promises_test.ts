@@ -116,7 +116,12 @@ for (
   });
 }
 
-function worker(inName: string, outName: string, exportName: string): Child {
+function worker(
+  inName: string,
+  outName: string,
+  exportName: string,
+  env: Record<string, string> = {},
+): Child {
   return startScript(cli, [
     "--url",
     url,
@@ -128,7 +133,7 @@ function worker(inName: string, outName: string, exportName: string): Child {
     tasks.href,
     "--export",
     exportName,
-  ], { SLOW_MS: "1" });
+  ], { SLOW_MS: "1", ...env });
 }
 
 test("ezq's n workers / n end markers, one worker SIGKILLed and none started in its place: every item done, endqAndWaitRemote resolves", async () => {
@@ -176,6 +181,38 @@ test("ezq's n workers / n end markers, one worker SIGKILLed and none started in 
         Math.round(done)
       } ms after the kill`,
     );
+  } finally {
+    for (const w of workers) w.child.kill("SIGKILL");
+    await closeQueue(inQ);
+  }
+});
+
+test("a live worker silent past claimIdle (its event loop blocked) is not dead: it keeps its end marker", async () => {
+  const N = 200;
+  const inName = name("stall-in");
+  const outName = name("stall-out");
+  const inQ = await redisQueue<number>(url, inName);
+  const slow = worker(inName, outName, "stall", { STALL_MS: "3000" });
+  const workers = [slow];
+  try {
+    for (let i = 0; i < N; i++) await inQ.put(i);
+    await until(20_000, "the stall", () => slow.stdout.includes("stalling"));
+    workers.push(worker(inName, outName, "echo"));
+    await within(
+      30_000,
+      "endqAndWaitRemote",
+      endqAndWaitRemote(inQ, 2),
+    );
+    const codes = await within(
+      10_000,
+      "workers' exit",
+      Promise.all(workers.map((w) => w.exit)),
+    );
+    assert.deepEqual(codes, [0, 0], workers.map((w) => w.stderr).join("\n"));
+    const items = new Set(
+      (await readAll<[number, number]>(url, outName)).map(([item]) => item),
+    );
+    assert.deepEqual([...items].sort((a, b) => a - b), range(N));
   } finally {
     for (const w of workers) w.child.kill("SIGKILL");
     await closeQueue(inQ);
