@@ -6,6 +6,13 @@
  * end it with {@linkcode endqAndWaitRemote}; close handles with
  * {@linkcode closeQueue}.
  *
+ * A resolved `put` is in Redis: it resolves once the server acknowledged
+ * the item (puts made together share one pipeline; `putMany` sends a batch
+ * in one). A put fails by itself, naming why: an item above the server's
+ * `proto-max-bulk-len`, or a lost queue — its stream gone because the
+ * server restarted without its data — which `endqAndWaitRemote` reports
+ * too, instead of waiting for ever.
+ *
  * Delivery is at least once: an item is acknowledged only after the
  * consumer that read it asked for the next one and its own puts are in
  * Redis; the items of a consumer that died are taken over by another after
@@ -30,7 +37,8 @@
  * const outQ = await redisQueue<number>(url, "sum-out");
  * // elsewhere, twice: deno run -A jsr:@workq/workq/redis/worker --url ... \
  * //   --queue sum-in --results sum-out --module ./tasks.ts --export sum
- * for (let i = 0; i < 1000; i++) await inQ.put(i);
+ * // One round trip for the lot (each awaited put() would cost one).
+ * await inQ.putMany(Array.from({ length: 1000 }, (_, i) => i));
  * await endqAndWaitRemote(inQ, 2);
  * await outQ.end();
  * let total = 0;

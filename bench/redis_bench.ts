@@ -15,6 +15,12 @@
  * BullMQ in bench/redis/node_modules (pinned in bench/redis/package.json,
  * a dev-only dependency of this benchmark); scripts/bench.mjs installs all
  * three. Without BullMQ its rows are left out, with a note.
+ *
+ * workq's puts are durable (each resolves once Redis acknowledged it), fed
+ * three ways: one `put()` per item issued together and awaited together
+ * (they share pipelines), `putMany()` of 1000 (as BullMQ's addBulk), and
+ * one awaited `put()` after the other (a round trip each: 10x fewer items,
+ * scaled).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import process from "node:process";
@@ -124,7 +130,10 @@ async function perItem(url: string): Promise<number> {
   return ms * (ITEMS / PER_ITEM); // scaled to ITEMS for the table
 }
 
-async function batched(url: string): Promise<number> {
+type Feed = "put" | "putMany" | "awaited";
+
+async function batched(url: string, feed: Feed): Promise<number> {
+  const items = feed === "awaited" ? PER_ITEM : ITEMS;
   const inName = `batched-in-${++round}`;
   const outName = `batched-out-${round}`;
   const inQ = await redisQueue<number>(url, inName);
@@ -150,17 +159,29 @@ async function batched(url: string): Promise<number> {
   );
   await sleep(isDeno ? 2000 : 1000);
   const t0 = performance.now();
-  for (let i = 0; i < ITEMS; i++) await inQ.put(i);
+  if (feed === "put") {
+    const puts: Promise<void>[] = [];
+    for (let i = 0; i < items; i++) puts.push(inQ.put(i));
+    await Promise.all(puts);
+  } else if (feed === "putMany") {
+    for (let i = 0; i < items; i += ADD_BULK) {
+      const chunk: number[] = [];
+      for (let n = i; n < Math.min(i + ADD_BULK, items); n++) chunk.push(n);
+      await inQ.putMany(chunk);
+    }
+  } else {
+    for (let i = 0; i < items; i++) await inQ.put(i);
+  }
   await endqAndWaitRemote(inQ, WORKERS);
   await outQ.end();
   let total = 0;
   for await (const msg of iterMsg(outQ)) total += msg.data;
   const ms = performance.now() - t0;
-  if (total !== expected(ITEMS)) throw new Error(`batched sum ${total}`);
+  if (total !== expected(items)) throw new Error(`batched sum ${total}`);
   await Promise.all(workers.map((w) => w.exit));
   await closeQueue(inQ);
   await closeQueue(outQ);
-  return ms;
+  return ms * (ITEMS / items); // scaled to ITEMS for the table
 }
 
 // BullMQ: the producer (this process) adds the jobs in bulk; 2 worker
@@ -231,7 +252,9 @@ const server = await startRedis();
 const times: Record<string, number[]> = {
   inProcess: [],
   perItem: [],
-  batched: [],
+  put: [],
+  putMany: [],
+  awaited: [],
 };
 for (const c of BULLMQ_CONCURRENCY) times[`bullmq${c}`] = [];
 try {
@@ -239,7 +262,9 @@ try {
   for (let r = 0; r < REPEATS; r++) {
     times.inProcess.push(await inProcess());
     times.perItem.push(await perItem(server.url));
-    times.batched.push(await batched(server.url));
+    for (const feed of ["put", "putMany", "awaited"] as const) {
+      times[feed].push(await batched(server.url, feed));
+    }
     if (!withBullMQ) continue;
     for (const c of BULLMQ_CONCURRENCY) {
       times[`bullmq${c}`].push(await bullmq(server.url, c));
@@ -282,7 +307,24 @@ console.log(
   ),
 );
 console.log(
-  row("workq over Redis, batched (2 worker processes)", times.batched),
+  row(
+    "workq over Redis, one put() per item, issued together (2 worker processes)",
+    times.put,
+  ),
+);
+console.log(
+  row(
+    `workq over Redis, putMany() ×${ADD_BULK} (2 worker processes)`,
+    times.putMany,
+  ),
+);
+console.log(
+  row(
+    `workq over Redis, one awaited put() after the other (${
+      PER_ITEM / 1000
+    }k items, scaled)`,
+    times.awaited,
+  ),
 );
 if (withBullMQ) {
   const version = bullmqVersion();
@@ -294,12 +336,16 @@ if (withBullMQ) {
       ),
     );
   }
-  const workq = perSecond(median(times.batched));
-  console.log(
-    `\nworkq over Redis (batched) / BullMQ's best: ${
-      (workq / bestBullMQ).toFixed(2)
-    }x`,
-  );
+  for (const feed of ["put", "putMany"] as const) {
+    const workq = perSecond(median(times[feed]));
+    console.log(
+      `${
+        feed === "put" ? "\n" : ""
+      }workq over Redis (${feed}, durable) / BullMQ's best: ${
+        (workq / bestBullMQ).toFixed(2)
+      }x`,
+    );
+  }
 } else {
   console.log(
     "\nBullMQ rows left out: not installed in bench/redis/node_modules (node scripts/bench.mjs redis_bench.ts installs it)",

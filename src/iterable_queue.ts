@@ -93,6 +93,32 @@ export class Producer<T = unknown> {
   }
 
   /**
+   * Adds several items in order, in one go (see `Queue.putMany`).
+   * @param items The items.
+   * @returns A promise that resolves once every item is accepted.
+   * @throws {TypeError} (as a rejection) After `close()`, or when an item
+   * cannot be put (then none is).
+   * @example
+   * ```ts
+   * import { IterableQueue } from "@workq/workq";
+   * const iq = new IterableQueue<number>();
+   * const producer = iq.producer();
+   * await producer.putMany([1, 2, 3]);
+   * await producer.close();
+   * ```
+   */
+  putMany(items: Iterable<T>): Promise<void> {
+    if (this.#closed) {
+      return Promise.reject(
+        new TypeError(
+          `Cannot put into queue "${this.#queue.name}": this producer has closed`,
+        ),
+      );
+    }
+    return this.#queue.putMany(items);
+  }
+
+  /**
    * Says this producer has nothing more. The signal travels behind its own
    * items, so none of them is lost; a second call does nothing.
    * @returns A promise that resolves once the signal is in the queue.

@@ -97,6 +97,10 @@ export class LocalTransport implements Transport {
     return new Promise<void>((resolve) => broker.wait(entry, resolve));
   }
 
+  putMany(entries: Entry[]): Promise<void> {
+    return Promise.all(entries.map((entry) => this.put(entry))).then(() => {});
+  }
+
   poll(): Entry | undefined {
     return this.#readers.length === 0 ? this.#broker.take() : undefined;
   }

@@ -196,7 +196,9 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>> {
    * @param item The value or message.
    * @param options What to transfer, and the message's kind and order.
    * @returns A promise that resolves once the item is accepted: at once for
-   * an unbounded queue, when there is room for a bounded one.
+   * an unbounded queue, when there is room for a bounded one; over Redis,
+   * once the server acknowledged it (puts made together share a round trip;
+   * see also {@linkcode Queue.prototype.putMany}).
    * @throws {TypeError} (as a rejection) When the item cannot be cloned: the
    * message names the queue, where the value sits, and its type.
    * @throws {TypeError} When the message's kind is the reserved {@linkcode END}.
@@ -225,29 +227,80 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>> {
       data = item;
       order = options?.order ?? 0;
     }
-    if (kind.startsWith(RESERVED)) {
-      return Promise.reject(
-        new TypeError(
-          `Cannot put into queue "${this.name}": the kind "${kind}" is reserved (kinds starting with "${RESERVED}" are workq's); use endq() to end a queue`,
-        ),
-      );
+    let entry: Entry;
+    try {
+      checkKind(this.name, kind);
+      entry = this.#entry(kind, data, order, options?.transfer);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    return this.#put(kind, data, order, options?.transfer);
+    return this.#transport.put(entry);
   }
 
-  #put(
+  /**
+   * Adds several items in order, in one go: each is checked as by
+   * {@linkcode Queue.prototype.put} before any is put (one that cannot be
+   * put rejects the call, and none is added), then they travel together
+   * (over Redis: one pipeline, one round trip). For a bounded queue it
+   * waits for room, item after item.
+   *
+   * @param items Values or messages; a `Msg` keeps its kind and order.
+   * @returns A promise that resolves once every item is accepted (over
+   * Redis: acknowledged by the server).
+   * @throws {TypeError} (as a rejection) When `items` is not iterable, an
+   * item cannot be cloned, or a message's kind is reserved.
+   * @throws {RangeError} (as a rejection) Over Redis, when an item is above
+   * the server's `proto-max-bulk-len`.
+   * @example
+   * ```ts
+   * import { Queue } from "@workq/workq";
+   * const q = new Queue<number>();
+   * await q.putMany([1, 2, 3]);
+   * console.log(q.size); // 3
+   * ```
+   */
+  putMany(items: Iterable<T | Msg<T>>): Promise<void> {
+    const entries: Entry[] = [];
+    try {
+      if (
+        items === null || typeof items !== "object" ||
+        typeof (items as Iterable<unknown>)[Symbol.iterator] !== "function"
+      ) {
+        throw new TypeError(
+          `Cannot put into queue "${this.name}": items must be an array or an iterable, received ${
+            v.show(items)
+          }`,
+        );
+      }
+      for (const item of items) {
+        const { kind, data, order } = item instanceof Msg
+          ? item
+          : { kind: "", data: item, order: 0 };
+        checkKind(this.name, kind);
+        entries.push(this.#entry(kind, data, order, undefined));
+      }
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#transport.putMany(entries);
+  }
+
+  // The entry a put sends; throws when the item cannot be put.
+  #entry(
     kind: string,
     data: unknown,
     order: number,
     transfer: Transferable[] | undefined,
-  ): Promise<void> {
+  ): Entry {
     let wired = false;
     let x = transfer && transfer.length > 0 ? transfer : undefined;
     if (typeof data === "object" && data !== null) {
       // Found now, in the put that holds it, not when a batch is sent later.
       if (findUncloneable(data) !== undefined) {
-        return Promise.reject(
-          cloneError(`put into queue "${this.name}"`, data, "not cloneable"),
+        throw cloneError(
+          `put into queue "${this.name}"`,
+          data,
+          "not cloneable",
         );
       }
       const ports: Transferable[] = [];
@@ -262,9 +315,7 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>> {
         try {
           ({ d: data, x } = structuredClone({ d: data, x }, { transfer: x }));
         } catch (error) {
-          return Promise.reject(
-            cloneError(`put into queue "${this.name}"`, data, error),
-          );
+          throw cloneError(`put into queue "${this.name}"`, data, error);
         }
       }
     } else if (typeof data === "string" && data.length > MAX_STRING_LENGTH) {
@@ -274,18 +325,9 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>> {
         ),
       );
     } else if (typeof data === "function" || typeof data === "symbol") {
-      return Promise.reject(
-        cloneError(`put into queue "${this.name}"`, data, "not cloneable"),
-      );
+      throw cloneError(`put into queue "${this.name}"`, data, "not cloneable");
     }
-    return this.#transport.put({
-      k: kind,
-      d: data,
-      o: order,
-      a: 1,
-      w: wired,
-      x,
-    });
+    return { k: kind, d: data, o: order, a: 1, w: wired, x };
   }
 
   /**
@@ -423,6 +465,14 @@ export function checkQueue(what: string, name: string, value: unknown): void {
   if (!(value instanceof Queue)) {
     throw new TypeError(
       `Cannot ${what}: ${name} must be a Queue, received ${v.show(value)}`,
+    );
+  }
+}
+
+function checkKind(name: string, kind: string): void {
+  if (kind.startsWith(RESERVED)) {
+    throw new TypeError(
+      `Cannot put into queue "${name}": the kind "${kind}" is reserved (kinds starting with "${RESERVED}" are workq's); use endq() to end a queue`,
     );
   }
 }

@@ -187,6 +187,10 @@ export class RemoteTransport implements Transport {
     return accepted;
   }
 
+  putMany(entries: Entry[]): Promise<void> {
+    return Promise.all(entries.map((entry) => this.put(entry))).then(() => {});
+  }
+
   poll(): Entry | undefined {
     if (this.#closed || this.#readers.length > 0 || this.#inbox.length === 0) {
       return undefined;

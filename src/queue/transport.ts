@@ -27,6 +27,11 @@ export interface Transport {
    * it is accepted (for a bounded queue: once there was room).
    */
   put(entry: Entry): Promise<void>;
+  /**
+   * Adds entries in order; resolves once all are accepted. A transport
+   * that can send them together does (Redis: one pipeline).
+   */
+  putMany(entries: Entry[]): Promise<void>;
   /** Takes the next entry if one is here now, without waiting (the fast path of `get`). */
   poll(): Entry | undefined;
   /**

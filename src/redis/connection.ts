@@ -6,6 +6,7 @@
  * @module
  */
 import { Redis } from "ioredis";
+import { show } from "../validate.ts";
 
 /** A connected client. */
 export type Client = Redis;
@@ -18,29 +19,99 @@ export interface ConnectOptions {
   clientName?: string;
 }
 
+/** Where a checked URL points, and how to log in: the client's options. */
+export interface Address {
+  host: string;
+  port: number;
+  username: string | undefined;
+  password: string | undefined;
+  db: number;
+  tls: boolean;
+}
+
+const FORM =
+  "the URL must look like redis://host:6379, redis://user:password@host:6379/0 or rediss://host:6380 (TLS)";
+
+function badUrl(url: unknown, why: string): TypeError {
+  return new TypeError(
+    `Cannot open a Redis queue: ${why}; received ${
+      typeof url === "string" ? JSON.stringify(redact(url)) : show(url)
+    }`,
+  );
+}
+
 /**
- * Checks a Redis URL: `redis://` or `rediss://`, with a host.
- * @throws {TypeError} When it is not such a URL.
+ * A URL or any text that may hold one, with its user info (`user:password@`)
+ * replaced by `***`: error messages never carry a password, even for a URL
+ * too malformed to parse.
  */
-export function checkUrl(url: unknown): URL {
-  let parsed: URL | undefined;
+export function redact(text: string): string {
+  const scheme = text.indexOf("://");
+  const from = scheme >= 0 ? scheme + 3 : 0;
+  const at = text.lastIndexOf("@");
+  return at >= from ? `${text.slice(0, from)}***${text.slice(at)}` : text;
+}
+
+/**
+ * Checks a Redis URL — `redis://` or `rediss://`, a host, a port in
+ * 1..65535, an optional database number as the path, no query, no
+ * fragment — and returns what the client is given. Everything is checked
+ * here, before a client exists, so that nothing the client would do with
+ * a bad URL (a `SELECT NaN` on connect, say) can escape as an unhandled
+ * rejection.
+ * @throws {TypeError} When it is not such a URL; the message has the URL
+ * with its password (and user) replaced by `***`.
+ */
+export function checkUrl(url: unknown): Address {
+  if (typeof url !== "string") throw badUrl(url, FORM);
+  let parsed: URL;
   try {
-    parsed = new URL(String(url));
+    parsed = new URL(url);
   } catch {
-    // reported below
+    throw badUrl(url, `${FORM} (it does not parse; is the port in 1..65535?)`);
   }
-  if (
-    typeof url !== "string" || !parsed ||
-    (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") ||
-    parsed.hostname === ""
-  ) {
-    throw new TypeError(
-      `Cannot open a Redis queue: the URL must look like redis://host:6379 or rediss://host:6380, received ${
-        JSON.stringify(String(url))
+  if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") {
+    throw badUrl(url, `${FORM} (the scheme is ${parsed.protocol})`);
+  }
+  if (parsed.hostname === "") throw badUrl(url, `${FORM} (it has no host)`);
+  const port = parsed.port === "" ? 6379 : Number(parsed.port);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw badUrl(url, `the port must be in 1..65535, not ${parsed.port}`);
+  }
+  const path = parsed.pathname;
+  if (path !== "" && path !== "/" && !/^\/\d{1,9}$/.test(path)) {
+    throw badUrl(
+      url,
+      `the path must be a database number such as /0, not ${
+        JSON.stringify(path)
       }`,
     );
   }
-  return parsed;
+  if (parsed.search !== "" || parsed.hash !== "") {
+    throw badUrl(
+      url,
+      "options in the URL's query or fragment are not supported (give the database as the path, /N)",
+    );
+  }
+  let username: string | undefined, password: string | undefined;
+  try {
+    username = parsed.username
+      ? decodeURIComponent(parsed.username)
+      : undefined;
+    password = parsed.password
+      ? decodeURIComponent(parsed.password)
+      : undefined;
+  } catch {
+    throw badUrl(url, "the user or password is not validly %-encoded");
+  }
+  return {
+    host: parsed.hostname.replace(/^\[(.*)\]$/, "$1"),
+    port,
+    username,
+    password,
+    db: path.length > 1 ? Number(path.slice(1)) : 0,
+    tls: parsed.protocol === "rediss:",
+  };
 }
 
 /** The URL without its password, for messages. */
@@ -50,13 +121,14 @@ export function showUrl(url: string): string {
     if (parsed.password) parsed.password = "***";
     return parsed.href;
   } catch {
-    return url;
+    return redact(url);
   }
 }
 
 /**
  * Connects, or rejects with an `Error` naming the server and the cause
- * once the connect timeout has passed or the server refused.
+ * once the connect timeout has passed or the server refused (a database
+ * number the server does not have, say).
  * @throws {TypeError} When the URL is malformed.
  * @throws {Error} When the server cannot be reached.
  */
@@ -64,11 +136,18 @@ export async function connect(
   url: string,
   options: ConnectOptions = {},
 ): Promise<Client> {
-  checkUrl(url);
+  const address = checkUrl(url);
   const timeout = options.connectTimeout ?? 5000;
   let lastError: Error | undefined;
   let connected = false;
-  const client = new Redis(url, {
+  const client = new Redis({
+    host: address.host,
+    port: address.port,
+    username: address.username,
+    password: address.password,
+    // Selected below, where a refusal is this call's error.
+    db: 0,
+    ...(address.tls ? { tls: {} } : {}),
     lazyConnect: true,
     // RESP2: the reply shapes this folder parses, on any server version.
     protocol: 2,
@@ -93,6 +172,8 @@ export async function connect(
       }),
     ]);
     await client.ping();
+    // The client re-selects it by itself after a reconnect.
+    if (address.db !== 0) await client.select(address.db);
     connected = true;
   } catch (error) {
     client.disconnect();

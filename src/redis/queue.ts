@@ -14,6 +14,7 @@ import * as v from "../validate.ts";
 import { checkUrl, type Client, connect } from "./connection.ts";
 import { decodeValue } from "./encoding.ts";
 import {
+  DEFAULT_MAX_BULK,
   type Ending,
   GROUP,
   RedisTransport,
@@ -94,7 +95,7 @@ export async function redisQueue<T = unknown>(
 }
 
 /** A queue's URL, name and checked options: what a transport is opened with. */
-export type QueueSettings = Omit<RedisTransportOptions, "ending">;
+export type QueueSettings = Omit<RedisTransportOptions, "ending" | "maxBulk">;
 
 /**
  * Checks the URL, the name and {@linkcode RedisQueueOptions} (defaults filled in).
@@ -168,7 +169,20 @@ export async function openTransport(
     client.disconnect();
     throw error;
   }
-  return new RedisTransport(client, { ...settings, ending }, size);
+  const maxBulk = await maxBulkLength(client);
+  return new RedisTransport(client, { ...settings, ending, maxBulk }, size);
+}
+
+// The largest argument the server takes; the default where CONFIG is not
+// allowed (managed services, ACLs).
+async function maxBulkLength(client: Client): Promise<number> {
+  try {
+    const reply = await client.config("GET", "proto-max-bulk-len") as unknown;
+    const n = Number((reply as string[])[1]);
+    return Number.isFinite(n) && n > 0 ? n : DEFAULT_MAX_BULK;
+  } catch {
+    return DEFAULT_MAX_BULK;
+  }
 }
 
 /**
@@ -202,25 +216,29 @@ export interface RemoteWaitOptions {
 
 /**
  * The `endqAndWait` of remote workers: puts one end marker per worker, then
- * waits until the stream is empty, i.e. every item and every marker was
- * finished. A worker finishes its marker only after its task returned and
- * its puts (a result, say) are in Redis, so when this resolves the workers'
- * outputs are all there.
+ * waits until every item and every marker was finished. A worker finishes
+ * its marker only after its task returned and its puts (a result, say) are
+ * in Redis, so when this resolves the workers' outputs are all there.
  *
- * A marker held by a worker that died is taken over by another worker
- * after `claimIdle`; if no worker is left, this waits (give a `timeout`).
+ * A worker that dies (silent for its `claimIdle`) is not replaced: the
+ * items it held go to the others, and its marker is retired once only
+ * markers are left, no live worker holds or waits for one, and there are
+ * no more of them than dead workers. A worker that has not started yet is
+ * not dead: its marker waits for it.
  *
  * @param q A queue from {@linkcode redisQueue}.
  * @param workers How many workers read the queue.
  * @param options A timeout or a signal.
- * @returns A promise that resolves once the stream is empty.
+ * @returns A promise that resolves once every item and marker is finished.
  * @throws {TypeError} When `q` is not a Redis queue or `workers` not a count.
  * @throws {DOMException} `TimeoutError` after `timeout`, or the signal's reason.
+ * @throws {Error} When the queue is lost (the server restarted without its
+ * data, or the stream was deleted), or Redis cannot be reached.
  * @example
  * ```ts ignore
  * import { endqAndWaitRemote, redisQueue } from "@workq/workq/redis";
  * const inQ = await redisQueue<number>("redis://127.0.0.1:6379", "sum-in");
- * for (let i = 0; i < 1000; i++) await inQ.put(i);
+ * await inQ.putMany(Array.from({ length: 1000 }, (_, i) => i));
  * await endqAndWaitRemote(inQ, 2); // 2 workers started with the CLI
  * ```
  */
@@ -241,9 +259,28 @@ export async function endqAndWaitRemote(
   await transport.settle();
   const until = performance.now() + timeout;
   let pause = 5;
+  let failures = 0;
   for (;;) {
     signal?.throwIfAborted();
-    const left = await transport.client.xlen(transport.name);
+    let left: number;
+    try {
+      left = await transport.unfinished("wait for");
+      failures = 0;
+    } catch (error) {
+      if (String((error as Error)?.message).includes("the queue is lost")) {
+        throw error;
+      }
+      // The client rides out a short outage; past a few tries, give up.
+      if (++failures > 5) {
+        throw new Error(
+          `endqAndWaitRemote() on queue "${transport.name}": Redis did not answer: ${
+            (error as Error)?.message
+          }`,
+          { cause: error },
+        );
+      }
+      left = NaN;
+    }
     if (left === 0) return;
     if (performance.now() >= until) {
       throw new DOMException(

@@ -2,10 +2,17 @@
  * A queue's transport over a Redis stream, for consumers in other processes
  * and on other hosts. The same contract as the in-process transports:
  *
- * - **Puts** are encoded at once (`encoding.ts`) and written many per round
- *   trip: pipelined `XADD`s, flushed at 256 or on the next turn of the event
- *   loop. A bounded queue adds through a Lua script, "add while the length
- *   is below the bound", and retries the rest later: nothing is ever trimmed.
+ * - **Puts** are encoded at once (`encoding.ts`), checked against the
+ *   server's `proto-max-bulk-len`, and written many per round trip by a
+ *   Lua script, "add while the length is below the bound" (no bound for
+ *   an unbounded queue), flushed at 256 or on the next turn of the event
+ *   loop (`putMany`: at once). A put resolves only once Redis acknowledged
+ *   its item. A bounded queue retries what found no room later: nothing is
+ *   ever trimmed.
+ * - **A lost queue** (its stream gone: the server restarted without its
+ *   data, or the key was deleted) is an error: the script adds nothing to
+ *   a stream that does not exist (an XADD would make a new one, that
+ *   nobody reads); the put rejects instead.
  * - **Gets** read from one consumer group with `XREADGROUP COUNT n BLOCK t`;
  *   `n` (the prefetch window) adapts to the reader's time per item.
  * - **Acks.** An item is finished when its reader asks for the next one,
@@ -20,6 +27,11 @@
  * - **End markers are barriers**, as in-process: a consumer hands an end
  *   marker to its reader only when no data item before it is still pending
  *   anywhere (it takes over stalled ones meanwhile).
+ * - **Leaving.** A consumer that closes holding nothing leaves the group;
+ *   one still in it, silent past its claim time (carried in its name) and
+ *   whose reader's connection (named after it) is closed, is dead. `endqAndWaitRemote` retires dead workers' end markers by that
+ *   rule (see UNFINISHED), so n workers, n markers and a worker killed
+ *   with none in its place still end.
  * - **Done-aware endpoints** (`iterable.ts`) plug in an {@linkcode Ending}:
  *   a producer's close signal is sent once its puts are in Redis; a
  *   consumer with nothing left to read asks whether the queue is done (it
@@ -48,13 +60,13 @@ export const GROUP = "workq";
 const RETURNED = "workq:returned";
 
 const FLUSH_AT = 256;
+// A bounded queue's script call carries at most this many bytes of items:
+// one command must stay far below the server's query buffer limit (1 GB).
+const SCRIPT_BYTES = 64 * 1024 * 1024;
 const MAX_WINDOW = 256;
 const TARGET_MS = 5;
-// Unbounded puts resolve at once up to this many unconfirmed items; beyond
-// it a put waits for its batch, so a producer cannot outrun the network.
-const HIGH_WATER = 8192;
-
-const RESOLVED = Promise.resolve();
+/** The server's default `proto-max-bulk-len`: the largest argument it takes. */
+export const DEFAULT_MAX_BULK = 512 * 1024 * 1024;
 // A waiting consumer looks for items to take over at least this often:
 // items a consumer gave back on release are claimable at once, and must
 // not wait for a long claimIdle.
@@ -91,6 +103,8 @@ export interface RedisTransportOptions {
   connectTimeout: number;
   /** Done-awareness, for the endpoints of `iterable.ts`. */
   ending?: Ending | undefined;
+  /** The server's `proto-max-bulk-len`. @default DEFAULT_MAX_BULK */
+  maxBulk?: number | undefined;
 }
 
 interface Deferred {
@@ -110,10 +124,59 @@ function deferred(): Deferred {
   return { promise, resolve, reject };
 }
 
+// What a put or a putMany waits for: all of its items in Redis.
+interface Ticket {
+  left: number;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
 interface Outgoing {
   k: string;
   o: number;
   d: Uint8Array;
+  ticket: Ticket;
+}
+
+function ticket(count: number): { ticket: Ticket; promise: Promise<void> } {
+  let t!: Ticket;
+  const promise = new Promise<void>((resolve, reject) => {
+    t = { left: count, resolve, reject };
+  });
+  return { ticket: t, promise };
+}
+
+type ScriptArg = string | number | Uint8Array;
+
+// The bound ADD_UP_TO is given for an unbounded queue.
+const UNBOUNDED = Number.MAX_SAFE_INTEGER;
+
+// ADD_UP_TO's arguments for items[from..end): at most FLUSH_AT * 4 items
+// and SCRIPT_BYTES of data (always one item at least).
+function scriptArgs(
+  cap: number,
+  items: Outgoing[],
+  from: number,
+): { args: ScriptArg[]; end: number } {
+  const args: ScriptArg[] = [cap];
+  let bytes = 0;
+  let end = from;
+  for (; end < items.length && end - from < FLUSH_AT * 4; end++) {
+    const item = items[end];
+    if (end > from && bytes + item.d.byteLength > SCRIPT_BYTES) break;
+    bytes += item.d.byteLength;
+    args.push(item.k, String(item.o), item.d);
+  }
+  return { args, end };
+}
+
+function delivered(item: Outgoing): void {
+  if (--item.ticket.left === 0) item.ticket.resolve();
+}
+
+function failed(item: Outgoing, error: unknown): void {
+  item.ticket.left = -1; // settled: later items of the same call do nothing
+  item.ticket.reject(error);
 }
 
 interface Batch {
@@ -132,14 +195,16 @@ interface Waiter {
 }
 
 // Every batch of puts of this process not yet confirmed by Redis: finished
-// items are acknowledged only once the puts made before are all in.
+// items are acknowledged only once the puts made before are all in (a put
+// that was not awaited may still be on its way).
 // A bounded put waiting for room in the very queue being read does not hold
 // back that queue's acks: the room it waits for comes from them.
 const unconfirmed = new Map<Promise<void>, string | undefined>();
-let unconfirmedItems = 0;
 
+// Returns {added, length}, or {-1, 0} when the stream is gone (lost).
 const ADD_UP_TO = new Script(
-  `local cap = tonumber(ARGV[1])
+  `if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, 0} end
+local cap = tonumber(ARGV[1])
 local len = redis.call('XLEN', KEYS[1])
 local n = 0
 for i = 2, #ARGV, 3 do
@@ -219,6 +284,80 @@ return #args - 6`,
   1,
 );
 
+// A consumer that holds nothing leaves the group: it is known to have
+// ended well (see UNFINISHED), not to have died.
+const LEAVE = new Script(
+  `local p = redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2])
+if #p > 0 then return 0 end
+return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])`,
+  1,
+);
+
+// How many entries are unfinished, for endqAndWaitRemote(): -1 when the
+// stream is gone, -2 when its group is. ARGV: group, END, the waiter's
+// consumer, RETURNED, the waiter's claim time, then the names of the
+// connections open now ("*" alone: not known).
+//
+// The worker-death rule: when only end markers are left, none of them held
+// by a live consumer, no other consumer is live, and there are no more of
+// them than dead consumers, they are the dead workers' markers: retired,
+// with those consumers. Dead means silent past its own claim time (carried
+// in its name) and its reader's connection (named after it) closed: a
+// process that was killed, not one that is slow (starved of CPU, say),
+// which would wait for ever for a marker taken from it. A worker that has
+// not started yet keeps its marker: it is neither live nor dead, so the
+// markers outnumber the dead.
+const UNFINISHED = new Script(
+  `if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local found = false
+for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
+  for i = 1, #g, 2 do
+    if g[i] == 'name' and g[i + 1] == ARGV[1] then found = true end
+  end
+end
+if not found then return -2 end
+local len = redis.call('XLEN', KEYS[1])
+if len == 0 or len > 1000 then return len end
+local markers = {}
+for _, e in ipairs(redis.call('XRANGE', KEYS[1], '-', '+')) do
+  local kind = ''
+  local f = e[2]
+  for i = 1, #f, 2 do if f[i] == 'k' then kind = f[i + 1] end end
+  if kind ~= ARGV[2] then return len end
+  markers[#markers + 1] = e[1]
+end
+local open = {}
+for i = 6, #ARGV do open[ARGV[i]] = true end
+local dead = {}
+local ndead = 0
+for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+  local name, idle = '', 0
+  for i = 1, #c, 2 do
+    if c[i] == 'name' then name = c[i + 1] end
+    if c[i] == 'idle' then idle = tonumber(c[i + 1]) end
+  end
+  if name ~= ARGV[3] and name ~= ARGV[4] then
+    local limit = tonumber(string.match(name, '%.(%d+)$') or ARGV[5])
+    if idle <= limit or open[name] or open['*'] then return len end
+    dead[#dead + 1] = name
+    ndead = ndead + 1
+  end
+end
+if #markers > ndead then return len end
+for _, p in ipairs(redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', #markers)) do
+  if p[2] == ARGV[3] then return len end
+end
+for _, id in ipairs(markers) do
+  redis.call('XACK', KEYS[1], ARGV[1], id)
+  redis.call('XDEL', KEYS[1], id)
+end
+for _, name in ipairs(dead) do
+  redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], name)
+end
+return 0`,
+  1,
+);
+
 const text = new TextDecoder();
 const str = (b: unknown): string =>
   typeof b === "string" ? b : text.decode(b as Uint8Array);
@@ -235,6 +374,13 @@ function fieldsToEntry(fields: unknown[], attempt: number): Entry {
     else if (name === "o") o = Number(str(value));
   }
   return { k, d, o, a: attempt, w: false, x: undefined };
+}
+
+/** The error of a queue whose stream is gone from Redis. */
+export function lostQueue(name: string, what: string): Error {
+  return new Error(
+    `Cannot ${what} queue "${name}": the queue is lost, its stream no longer exists in Redis (the server restarted without its data, or the key was deleted)`,
+  );
 }
 
 function doneEntry(): Entry {
@@ -258,6 +404,8 @@ export class RedisTransport implements Transport {
   readonly #cmd: Client;
   #blk: Client | undefined;
   readonly #connectTimeout: number;
+  readonly #maxBulk: number;
+  #unfinished = Infinity; // as last seen by unfinished()
   #size = 0;
   #closed: Error | undefined;
   #released = false;
@@ -309,9 +457,12 @@ export class RedisTransport implements Transport {
     this.#dead = `${options.name}:dead`;
     this.#size = size;
     this.#ending = options.ending;
+    this.#maxBulk = options.maxBulk ?? DEFAULT_MAX_BULK;
+    // Ends with its claim time: a waiter tells a dead consumer from a live
+    // one by it (see UNFINISHED).
     this.consumer = `${Date.now().toString(36)}-${
       Math.random().toString(36).slice(2, 10)
-    }`;
+    }.${Math.ceil(this.claimIdle)}`;
   }
 
   get size(): number {
@@ -326,24 +477,73 @@ export class RedisTransport implements Transport {
 
   put(entry: Entry): Promise<void> {
     if (entry.k === CLOSE) return this.#closeSignal();
-    if (this.#closed) return Promise.reject(this.#closed);
-    if (this.#refused) return Promise.reject(this.#refused);
-    if (this.#lost) {
-      const lost = this.#lost;
-      this.#lost = undefined;
-      return Promise.reject(lost);
+    const refused = this.#refusal();
+    if (refused) return Promise.reject(refused);
+    let d: Buffer;
+    try {
+      d = this.#encode(entry);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    let d: Uint8Array;
+    const { ticket: t, promise } = ticket(1);
+    this.#queue({ k: entry.k, o: entry.o, d, ticket: t });
+    if (this.#outbox.length >= FLUSH_AT) this.#flush();
+    else if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      soon(() => this.#flush());
+    }
+    return promise;
+  }
+
+  /**
+   * Adds entries in one go: all are encoded and checked first (one that
+   * cannot be put rejects the call, and none is put), then sent at once,
+   * in one pipeline; resolves once Redis has every one.
+   */
+  putMany(entries: Entry[]): Promise<void> {
+    const refused = this.#refusal();
+    if (refused) return Promise.reject(refused);
+    if (entries.length === 0) return Promise.resolve();
+    const encoded: Buffer[] = [];
+    try {
+      for (const entry of entries) encoded.push(this.#encode(entry));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const { ticket: t, promise } = ticket(entries.length);
+    entries.forEach((entry, i) =>
+      this.#queue({ k: entry.k, o: entry.o, d: encoded[i], ticket: t })
+    );
+    this.#flush();
+    return promise;
+  }
+
+  #refusal(): Error | undefined {
+    return this.#closed ?? this.#refused;
+  }
+
+  // The item as the bytes Redis will store, or an error naming why not.
+  #encode(entry: Entry): Buffer {
+    let d: Buffer;
     try {
       // A Buffer: the client sends it as bytes (a plain Uint8Array as text).
       const bytes = encodeValue(entry.d);
       d = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     } catch (error) {
-      return Promise.reject(
-        new TypeError(
-          `Cannot put into queue "${this.name}": ${(error as Error).message}`,
-          { cause: error },
-        ),
+      throw new TypeError(
+        `Cannot put into queue "${this.name}": ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    // Above the limit, the server drops the connection mid-pipeline: the
+    // put must fail here, by itself, and leave the others alone.
+    const kind = Buffer.byteLength(entry.k);
+    const size = Math.max(d.byteLength, kind);
+    if (size > this.#maxBulk) {
+      throw new RangeError(
+        `Cannot put into queue "${this.name}": the ${
+          size === kind ? "kind" : "item"
+        } is ${size} bytes encoded, above the Redis server's proto-max-bulk-len of ${this.#maxBulk} bytes`,
       );
     }
     if (entry.x) {
@@ -355,7 +555,11 @@ export class RedisTransport implements Transport {
         // not transferable here: the copy stands
       }
     }
-    this.#outbox.push({ k: entry.k, o: entry.o, d });
+    return d;
+  }
+
+  #queue(item: Outgoing): void {
+    this.#outbox.push(item);
     if (!this.#batch) {
       this.#batch = deferred();
       unconfirmed.set(
@@ -364,17 +568,6 @@ export class RedisTransport implements Transport {
       );
       this.#inflight.add(this.#batch.promise);
     }
-    unconfirmedItems++;
-    const batch = this.#batch;
-    if (this.#outbox.length >= FLUSH_AT) this.#flush();
-    else if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      soon(() => this.#flush());
-    }
-    if (this.maxsize !== Infinity || unconfirmedItems > HIGH_WATER) {
-      return batch.promise;
-    }
-    return RESOLVED;
   }
 
   #flush(): void {
@@ -387,30 +580,41 @@ export class RedisTransport implements Transport {
     const forget = () => {
       unconfirmed.delete(done.promise);
       this.#inflight.delete(done.promise);
-      unconfirmedItems -= items.length;
     };
     done.promise.then(forget, forget);
     if (this.maxsize === Infinity) {
-      const pipe = this.#cmd.pipeline();
-      for (const item of items) {
-        const args: (string | Uint8Array)[] = [this.#key, "*", "d", item.d];
-        if (item.k !== "") args.push("k", item.k);
-        if (item.o !== 0) args.push("o", String(item.o));
-        pipe.callBuffer("XADD", args as string[]);
+      // One script call per chunk, all sent at once: one round trip, and
+      // far less work per item than an XADD each, on both sides.
+      const sends: Promise<void>[] = [];
+      for (let from = 0; from < items.length;) {
+        const { args, end } = scriptArgs(UNBOUNDED, items, from);
+        sends.push(this.#add(items.slice(from, end), args));
+        from = end;
       }
-      pipe.exec().then((results) => {
-        const failed = results?.find(([error]) => error)?.[0];
-        if (failed || !results) throw failed ?? this.#gone();
-        this.#size += items.length;
-        done.resolve();
-      }).catch((error) => {
-        const failure = this.#putError(error);
+      Promise.all(sends).then(() => done.resolve(), (failure) => {
         this.#lost = failure;
         done.reject(failure);
       });
     } else {
       this.#blocked.push({ items, done });
       void this.#drain();
+    }
+  }
+
+  // Unbounded queues: adds a chunk; its items settle with the reply.
+  async #add(chunk: Outgoing[], args: ScriptArg[]): Promise<void> {
+    try {
+      const [n, len] = await ADD_UP_TO.run(this.#cmd, [this.#key], args) as [
+        number,
+        number,
+      ];
+      if (n < 0) throw this.#lostError();
+      this.#size = len;
+      for (const item of chunk) delivered(item);
+    } catch (error) {
+      const failure = this.#putError(error);
+      for (const item of chunk) failed(item, failure);
+      throw failure;
     }
   }
 
@@ -427,10 +631,7 @@ export class RedisTransport implements Transport {
         batch = this.#blocked.peek()
       ) {
         if (this.#closed) throw this.#closed;
-        const args: (string | number | Uint8Array)[] = [this.maxsize];
-        for (const item of batch.items) {
-          args.push(item.k, String(item.o), item.d);
-        }
+        const { args } = scriptArgs(this.maxsize, batch.items, 0);
         let added: number;
         try {
           const [n, len] = await ADD_UP_TO.run(
@@ -441,25 +642,30 @@ export class RedisTransport implements Transport {
             number,
             number,
           ];
+          if (n < 0) throw this.#lostError();
           added = n;
           this.#size = len;
         } catch (error) {
           this.#blocked.shift();
-          batch.done.reject(this.#putError(error));
+          const failure = this.#putError(error);
+          this.#lost = failure;
+          for (const item of batch.items) failed(item, failure);
+          batch.done.reject(failure);
           continue;
         }
-        batch.items.splice(0, added);
+        for (const item of batch.items.splice(0, added)) delivered(item);
         if (batch.items.length === 0) {
           this.#blocked.shift();
           batch.done.resolve();
           pause = 2;
-        } else {
+        } else if (added === 0) {
           await sleep(pause);
           pause = Math.min(pause * 2, 100);
         }
       }
     } catch (error) {
       for (let b = this.#blocked.shift(); b; b = this.#blocked.shift()) {
+        for (const item of b.items) failed(item, error);
         b.done.reject(error);
       }
     } finally {
@@ -504,14 +710,17 @@ export class RedisTransport implements Transport {
   }
 
   #putError(error: unknown): Error {
+    if (error instanceof Error && error.message.startsWith("Cannot put")) {
+      return error;
+    }
     return new Error(
       `Cannot put into queue "${this.name}": ${(error as Error)?.message}`,
       { cause: error },
     );
   }
 
-  #gone(): Error {
-    return new Error(`Queue "${this.name}": the Redis connection is closed`);
+  #lostError(): Error {
+    return lostQueue(this.name, "put into");
   }
 
   settle(): Promise<void> {
@@ -590,6 +799,8 @@ export class RedisTransport implements Transport {
   async #reader(): Promise<Client> {
     this.#blk ??= await connect(this.url, {
       connectTimeout: this.#connectTimeout,
+      // While it is open, this consumer is not dead (see UNFINISHED).
+      clientName: this.consumer,
     });
     return this.#blk;
   }
@@ -849,6 +1060,13 @@ export class RedisTransport implements Transport {
       }
       await pipe.exec().catch(() => {});
     }
+    if (this.#blk) {
+      await LEAVE.run(this.#cmd, [this.#key], [GROUP, this.consumer]).catch(
+        () => {
+          // Still in the group: it will look dead to a waiter (see UNFINISHED).
+        },
+      );
+    }
     const error = new Error(`Queue "${this.name}" was released`);
     for (const reader of this.#readers.splice(0)) reader.reject(error);
   }
@@ -860,6 +1078,45 @@ export class RedisTransport implements Transport {
     this.#closed = new Error(`Queue "${this.name}" is closed`);
     this.#blk?.disconnect();
     await this.#cmd.quit().catch(() => this.#cmd.disconnect());
+  }
+
+  /**
+   * How many entries of the stream are unfinished, retiring the markers of
+   * dead workers (see UNFINISHED).
+   * @throws {Error} When the queue is lost (its stream or group is gone).
+   */
+  async unfinished(what: string): Promise<number> {
+    let open = ["*"];
+    // Asked only near the end (the script's own threshold): the list is
+    // only needed then, and may be long.
+    if (this.#unfinished <= 1000) {
+      try {
+        const list = String(
+          await this.#cmd.call("CLIENT", ["LIST", "TYPE", "normal"]),
+        );
+        open = [...list.matchAll(/ name=(\S+)/g)].map((m) => m[1]);
+      } catch {
+        // Not allowed here (managed servers, ACLs): nobody counts as dead.
+      }
+    }
+    const n = Number(
+      await UNFINISHED.run(this.#cmd, [this.#key], [
+        GROUP,
+        END,
+        this.consumer,
+        RETURNED,
+        Math.ceil(this.claimIdle),
+        ...open,
+      ]),
+    );
+    this.#unfinished = n;
+    if (n === -1) throw lostQueue(this.name, what);
+    if (n === -2) {
+      throw new Error(
+        `Cannot ${what} queue "${this.name}": the queue is lost, its consumer group "${GROUP}" no longer exists in Redis`,
+      );
+    }
+    return n;
   }
 
   /** The raw command connection, for helpers of this folder. */

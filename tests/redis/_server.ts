@@ -104,10 +104,20 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
+/** Options of {@linkcode startRedis}. */
+export interface RedisServerOptions {
+  /** The port (a restart on the same address); a free one by default. */
+  port?: number;
+  /** More arguments, e.g. `["--proto-max-bulk-len", "1mb"]`. */
+  args?: string[];
+}
+
 /** Starts redis-server on a free loopback port; resolves once it answers. */
-export async function startRedis(): Promise<RedisServer> {
+export async function startRedis(
+  options: RedisServerOptions = {},
+): Promise<RedisServer> {
   const bin = findServer();
-  const port = await freePort();
+  const port = options.port ?? await freePort();
   const child = spawn(bin, [
     "--port",
     String(port),
@@ -117,6 +127,7 @@ export async function startRedis(): Promise<RedisServer> {
     "",
     "--appendonly",
     "no",
+    ...(options.args ?? []),
   ], { stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
   await new Promise<void>((resolve, reject) => {

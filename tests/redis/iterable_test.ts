@@ -45,7 +45,7 @@ function producer(
   ttl: number,
   from: number,
   count: number,
-  hang = false,
+  hang: "" | "hang" | "spin" = "",
 ): Child {
   return start([
     "produce",
@@ -55,7 +55,7 @@ function producer(
     String(ttl),
     String(from),
     String(count),
-    ...(hang ? ["hang"] : []),
+    ...(hang ? [hang] : []),
   ]);
 }
 
@@ -226,7 +226,7 @@ test("a producer killed with SIGKILL keeps the consumers waiting only until its 
   const N = 1000;
   const TTL = 1000;
   const consumers = [0, 1].map(() => consumer(q, out, 0, 10_000));
-  const victim = producer(q, 2, TTL, 0, N, true);
+  const victim = producer(q, 2, TTL, 0, N, "hang");
   const other = producer(q, 2, TTL, N, N);
   const all = [victim, other, ...consumers];
   try {
@@ -323,6 +323,44 @@ test("a consumer killed with SIGKILL mid-run loses nothing: the others take over
       } items put (2 producer processes), ${got.length} consumed, ${distinct.size} distinct (none lost), ${redelivered} redelivered after the kill (attempt > 1), ${duplicates} duplicates, the victim's items finished ${recovered} ms and the queue done ${
         Math.round(done)
       } ms after the kill (claimIdle 1000 ms)`,
+    );
+  } finally {
+    for (const c of all) c.child.kill("SIGKILL");
+  }
+});
+
+test("a producer SIGKILLed right after its puts resolved: every resolved put reaches a consumer", async () => {
+  const q = name("pkept");
+  const out = name("pkept-out");
+  const N = 3000;
+  const TTL = 1000;
+  const consumers = [0, 1].map(() => consumer(q, out, 0, 10_000));
+  const victim = producer(q, 1, TTL, 0, N, "spin");
+  const all = [victim, ...consumers];
+  try {
+    // Killed as soon as it says its puts resolved.
+    await within(
+      20_000,
+      "the victim's puts",
+      new Promise<void>((resolve) => {
+        victim.child.stdout!.on("data", () =>
+          queueMicrotask(() => {
+            if (victim.stdout.includes("put")) {
+              victim.child.kill("SIGKILL");
+              resolve();
+            }
+          }));
+        victim.exit.then(() => resolve());
+      }),
+    );
+    assert.equal(await victim.exit, null, victim.stderr);
+    const codes = await exits(consumers, TTL + 20_000, "consumers' exit");
+    assert.deepEqual(codes, [0, 0], stderrs(consumers));
+    const got = (await outputs(out)).map((m) => m.data[0]);
+    assert.deepEqual(
+      got.sort((a, b) => a - b),
+      range(0, N),
+      `${got.length} of ${N} resolved puts reached a consumer`,
     );
   } finally {
     for (const c of all) c.child.kill("SIGKILL");

@@ -243,6 +243,25 @@ test("end markers across processes: a marker stops one worker; done-detection ti
 test("a bad URL or an unreachable server fails fast with a clear error", async () => {
   await assert.rejects(redisQueue("http://127.0.0.1:1", "q"), TypeError);
   await assert.rejects(redisQueue("not a url", "q"), /redis:\/\/host/);
+  // Checked before a client exists; the password never shows.
+  for (
+    const bad of [
+      "redis://:hunter2@127.0.0.1:6379/notadb",
+      "redis://:hunter2@127.0.0.1:99999",
+      "redis://:hunter2@127.0.0.1:0",
+      "http://:hunter2@127.0.0.1:6379",
+      "redis://:hunter2@127.0.0.1:6379/?db=1",
+      "redis://:hunter2@[::1",
+    ]
+  ) {
+    await assert.rejects(
+      redisQueue(bad, "q"),
+      (e: Error) =>
+        e instanceof TypeError && e.message.includes("***@") &&
+        !e.message.includes("hunter2"),
+      bad,
+    );
+  }
   const started = performance.now();
   // Port 1 on loopback: nothing listens there.
   await assert.rejects(
