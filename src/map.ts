@@ -8,6 +8,7 @@ import { dataToError, type ErrorData, WorkerError } from "./errors.ts";
 import type { LogLevel } from "./log.ts";
 import type { Msg } from "./msg.ts";
 import { Queue } from "./queue/queue.ts";
+import { respawner, upFlag, wasUp } from "./respawn.ts";
 import { run, stopWith, type WorkerHandle } from "./run.ts";
 import { runtime } from "./runtime/mod.ts";
 import {
@@ -230,10 +231,21 @@ async function* engine(
   let index = 0;
   let stopping = false;
   const mapWorker = task(shapes, "mapWorker", { name });
+  // A worker that dies before it is up (it could not start) is retried
+  // after a growing delay, a few times in a row at most.
+  const respawn = respawner(
+    `Cannot map "${name}"`,
+    "workers",
+    () => {
+      if (!stopping && !failure) start();
+    },
+    (error) => fail(error),
+  );
   const start = () => {
     const clock = timeout && typeof SharedArrayBuffer === "function"
       ? new Float64Array(new SharedArrayBuffer(16)).fill(-1)
       : undefined;
+    const up = upFlag();
     const i = index++;
     const handle = run(
       mapWorker,
@@ -244,15 +256,20 @@ async function* engine(
       o.maxTasksPerWorker ?? 0,
       i,
       clock,
+      up,
     ) as WorkerHandle<
       number
     >;
     workers.set(handle, i);
     if (clock) clocks.set(handle, clock);
-    handle.result.then(() => retire(handle), (error) => {
+    handle.result.then(() => {
+      retire(handle);
+      if (!stopping && !failure) start();
+    }, (error) => {
       retire(handle);
       // The task itself could not run (its module, its export): no use retrying.
       if (!(error instanceof WorkerError)) fail(error);
+      else if (!stopping && !failure) respawn.replace(wasUp(up, error), error);
     });
   };
   const names = new Map<number, string>();
@@ -260,7 +277,6 @@ async function* engine(
     names.set(workers.get(handle)!, handle.name);
     workers.delete(handle);
     clocks.delete(handle);
-    if (!stopping && !failure) start();
   };
   for (let i = 0; i < concurrency; i++) start();
   const workerName = (i: number) => {
@@ -299,6 +315,10 @@ async function* engine(
   let fedAll = false;
   const limit = Math.max(1024, concurrency * chunk * 64);
   let resume: (() => void) | undefined;
+  // Ends the feeder's waits when the map stops early, so that it leaves the
+  // input's loop (closing the input iterator: its `finally` runs).
+  let halt!: () => void;
+  const halted = new Promise<void>((resolve) => (halt = resolve));
   const feeder = (async () => {
     let batch: unknown[] = [];
     let start = 0;
@@ -307,22 +327,27 @@ async function* engine(
       const chunk: MapChunk = [start, batch];
       start += batch.length;
       batch = [];
-      await work.put(chunk);
-      if (backlog.count > limit) await new Promise<void>((r) => (resume = r));
+      const put = work.put(chunk);
+      put.catch(() => {}); // a put cut short by a stop settles unobserved
+      await Promise.race([put, halted]);
+      if (backlog.count > limit && !stopping) {
+        await new Promise<void>((r) => (resume = r));
+      }
     };
     if (Array.isArray(inputs)) {
       for (const input of inputs) {
-        if (failure) return;
+        if (failure || stopping) return;
         batch.push(input);
         fed++;
         if (batch.length >= chunk) await flush();
       }
     } else {
       for await (const input of inputs as AsyncIterable<unknown>) {
-        if (failure) return;
+        if (failure || stopping) return;
         batch.push(input);
         fed++;
         if (batch.length >= chunk) await flush();
+        if (failure || stopping) return;
       }
     }
     if (batch.length > 0) await flush();
@@ -412,6 +437,8 @@ async function* engine(
     if (failure) throw failure.error;
   } finally {
     stopping = true;
+    respawn.stop();
+    halt();
     if (watchdog !== undefined) clearInterval(watchdog);
     stopInterrupt?.();
     o.signal?.removeEventListener("abort", onAbort);
@@ -431,7 +458,8 @@ async function* engine(
       for (let i = 0; i < handles.length; i++) await work.end();
       await Promise.allSettled(handles.map((h) => h.result));
     }
-    void feeder;
+    // The input iterator is closed (its `finally` has run) before we return.
+    await feeder;
   }
 }
 
