@@ -46,6 +46,22 @@ const DEFAULTS: Readonly<FeederSettings> = Object.freeze({
   queueInteractionTimeout: 0.01,
 });
 
+const SETTINGS = Object.keys(DEFAULTS);
+const FEEDER_OPTIONS = [
+  "writer",
+  "reader",
+  "context",
+  "settings",
+  "onResult",
+  "onError",
+  "key",
+  "signal",
+] as const satisfies readonly (keyof FeederOptions<unknown>)[];
+// A setting given beside the options belongs in `settings`.
+const MISPLACED: Record<string, string> = Object.fromEntries(
+  SETTINGS.map((key) => [key, `options.settings.${key}`]),
+);
+
 const INTEGERS = new Set([
   "lookupBlockSize",
   "maxJobsPerWorker",
@@ -121,12 +137,16 @@ function envName(name: string, key: string): string {
 /**
  * Resolves a feeder's settings: code wins over environment variables
  * (`<NAME>_<SETTING>`, e.g. `CRAWLER_NUM_WORKERS` for a feeder named
- * "crawler"), which win over the defaults.
+ * "crawler"), which win over the defaults. A variable that is set but not a
+ * valid value is an error naming it. Where the environment may not be read
+ * (Deno without `--allow-env`), the variables cannot apply: one warning on
+ * standard error per feeder name says so and names the flag
+ * (`--allow-env=CRAWLER_*`); the code's settings and the defaults apply.
  *
  * @param name The feeder's name.
  * @param given Settings in code.
  * @returns The settings in force.
- * @throws {TypeError} When a value is not a number, naming the setting, the variable and the value.
+ * @throws {TypeError} When a value is not a number, naming the setting, the variable and the value, or a setting is unknown.
  * @throws {RangeError} When a value is out of range.
  * @example
  * ```ts
@@ -139,8 +159,9 @@ export function feederSettings(
   given?: Partial<FeederSettings>,
 ): FeederSettings {
   const what = `configure feeder "${name}"`;
-  const code = v.options(what, "settings", given);
+  const code = v.options(what, "settings", given, SETTINGS);
   const out = { ...DEFAULTS } as FeederSettings;
+  const denied: string[] = [];
   for (const key of Object.keys(DEFAULTS) as (keyof FeederSettings)[]) {
     const integer = INTEGERS.has(key);
     const min = key === "numWorkers" || key === "lookupBlockSize" ||
@@ -156,6 +177,7 @@ export function feederSettings(
     }
     const variable = envName(name, key);
     const raw = runtime.env(variable);
+    if (raw === undefined && runtime.envDenied(variable)) denied.push(variable);
     if (raw === undefined || raw.trim() === "") continue;
     const value = Number(raw);
     if (!Number.isFinite(value)) {
@@ -174,8 +196,22 @@ export function feederSettings(
     }
     out[key] = value;
   }
+  // Not allowed to read them (Deno without --allow-env) is not "unset":
+  // said once per feeder name, naming the flag that lets them apply.
+  if (denied.length > 0 && !warned.has(name)) {
+    warned.add(name);
+    const prefix = envName(name, "");
+    console.warn(
+      `Feeder "${name}": cannot read its settings from the environment (${
+        denied.join(", ")
+      }): not allowed. Run Deno with --allow-env=${prefix}* to use them; going on with the settings in code and the defaults.`,
+    );
+  }
   return out;
 }
+
+// Feeder names already warned that their environment cannot be read.
+const warned = new Set<string>();
 
 const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
 const shapes = new URL(`./worker/shapes${ext}`, import.meta.url);
@@ -236,7 +272,7 @@ export class Feeder<T = unknown, C = any> {
         }`,
       );
     }
-    const o = v.options(what, "options", options);
+    const o = v.options(what, "options", options, FEEDER_OPTIONS, MISPLACED);
     if (typeof o.writer !== "function") {
       throw new TypeError(
         `Cannot ${what}: options.writer must be a function, received ${

@@ -102,12 +102,28 @@ export type MapInputs<T> = Iterable<T> | AsyncIterable<T>;
 const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
 const shapes = new URL(`./worker/shapes${ext}`, import.meta.url);
 
+const MAP_OPTIONS = [
+  "concurrency",
+  "shared",
+  "ordered",
+  "raiseIfError",
+  "maxTasksPerWorker",
+  "chunkSize",
+  "timeout",
+  "maxAttempts",
+  "signal",
+  "onMessage",
+  "onProgress",
+  "progressBar",
+  "total",
+] as const satisfies readonly (keyof MapOptions)[];
+
 function check(
   what: string,
   inputs: unknown,
   options: MapOptions | undefined,
 ): MapOptions {
-  const o = v.options(what, "options", options);
+  const o = v.options(what, "options", options, MAP_OPTIONS);
   if (
     inputs === null ||
     typeof inputs !== "object" && typeof inputs !== "string" ||

@@ -88,7 +88,11 @@ export class ProcessQueue<T = unknown> {
     options?: ProcessQueueOptions<T>,
   ) {
     const what = "create a ProcessQueue";
-    const o = v.options(what, "options", options);
+    const o = v.options(what, "options", options, [
+      "name",
+      "batchSize",
+      "onError",
+    ]);
     if (handler !== undefined) toSpec(handler);
     this.handler = handler;
     this.#name = v.string(what, "options.name", o.name, "process-queue");

@@ -394,3 +394,39 @@ test("an item that kills every worker that takes it is reported to onError and c
   assert.equal(stats.read, 11);
   assert.equal(stats.written, stats.read + stats.failed + unread.length);
 });
+
+test("settings from the environment are never ignored silently: a bad value names the variable; no permission is said once", async () => {
+  const fixture = here("./fixtures/feeder_env.ts");
+  const allowed = ["--allow-read", "--allow-env=CRAWLER_*"];
+  const set = startScript(fixture, [], {
+    env: { CRAWLER_NUM_WORKERS: "3" },
+    deno: allowed,
+  });
+  assert.equal(await set.exit(), 0, set.stderr());
+  assert.equal(set.stdout(), "numWorkers: 3\n".repeat(2));
+  assert.doesNotMatch(set.stderr(), /allow-env/);
+  const bad = startScript(fixture, [], {
+    env: { CRAWLER_NUM_WORKERS: "abc" },
+    deno: allowed,
+  });
+  await bad.exit();
+  assert.match(
+    bad.stdout(),
+    /caught: .*numWorkers from CRAWLER_NUM_WORKERS must be a number, received "abc"/,
+  );
+  if (!("Deno" in globalThis)) return; // elsewhere the environment is always readable
+  const denied = startScript(fixture, [], {
+    env: { CRAWLER_NUM_WORKERS: "3" },
+    deno: ["--allow-read"],
+  });
+  assert.equal(await denied.exit(), 0, denied.stderr());
+  assert.equal(denied.stdout(), "numWorkers: 2\n".repeat(2));
+  const warnings = denied.stderr().split("\n").filter((l) =>
+    /CRAWLER_/.test(l)
+  );
+  assert.equal(warnings.length, 1, denied.stderr());
+  assert.match(
+    warnings[0],
+    /Feeder "crawler": cannot read its settings from the environment \(.*CRAWLER_NUM_WORKERS.*\): not allowed\. Run Deno with --allow-env=CRAWLER_\*/,
+  );
+});

@@ -127,7 +127,12 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>> {
    */
   constructor(options?: QueueOptions) {
     const what = "create a queue";
-    const given = v.options(what, "options", options);
+    const given = v.options(what, "options", options, [
+      "name",
+      "maxsize",
+      "maxAttempts",
+      "onDeadLetter",
+    ]);
     const transport = (given as { [TRANSPORT]?: Transport })[TRANSPORT];
     if (transport) {
       this.#transport = transport;
@@ -305,7 +310,7 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>> {
     }
     try {
       const what = `get() from queue "${this.name}"`;
-      v.options(what, "options", options);
+      v.options(what, "options", options, ["timeout", "signal"]);
       v.number(what, "options.timeout", options.timeout, 0, { min: 0 });
       v.signal(what, "options.signal", options.signal);
     } catch (error) {
@@ -420,7 +425,7 @@ export function checkQueue(what: string, name: string, value: unknown): void {
 
 function checkPut(name: string, options: PutOptions): void {
   const what = `put into queue "${name}"`;
-  v.options(what, "options", options);
+  v.options(what, "options", options, ["transfer", "kind", "order"]);
   v.array(what, "options.transfer", options.transfer);
   v.string(what, "options.kind", options.kind, "");
   v.number(what, "options.order", options.order, 0);
