@@ -75,7 +75,7 @@ export interface FeederStats {
   written: number;
   /** Items readers finished. */
   read: number;
-  /** Items whose reader threw. */
+  /** Items whose reader threw, or that killed every worker that took them. */
   failed: number;
   /** Items dropped as seen within `preventRequeuingTime`. */
   duplicates: number;
@@ -221,8 +221,17 @@ const shapes = new URL(`./worker/shapes${ext}`, import.meta.url);
  * stopped (SIGINT or SIGTERM, the `signal`, or `stop()`): then the writer
  * stops, readers finish the items they hold within
  * `gracefulShutdownTimeout`, the rest are terminated, and items queued but
- * never read are returned. A second SIGINT stops at once. A reader that
- * throws does not stop the feeder; a worker that dies is replaced.
+ * never read are returned. A second signal (SIGINT or SIGTERM) or
+ * `stop(true)` stops at once: readers are terminated and what they held is
+ * returned as unread. A writer that gives nothing new (null, an empty
+ * iterable, only items seen within `preventRequeuingTime`) sleeps
+ * `emptyQueueSleepTime`. A reader that throws does not stop the feeder
+ * (`onError`); a worker that dies is replaced, and an item that killed
+ * every worker that took it (three) is reported to `onError` and counted as
+ * failed. Every item written is counted once: `written = read + failed +
+ * unread`. Readers that cannot start (their module does not load, the
+ * thread cannot be spawned) are retried with a growing delay; five failed
+ * starts in a row stop the feeder and `main()` rejects naming the cause.
  *
  * @typeParam T The items' type.
  * @typeParam C The context's type.
@@ -304,7 +313,8 @@ export class Feeder<T = unknown, C = any> {
   }
 
   /**
-   * Asks a running feeder to stop gracefully (`force`: at once).
+   * Asks a running feeder to stop gracefully (`force`: at once). A forced
+   * stop after a graceful one cuts its grace period short.
    * @param force Terminate readers without waiting.
    * @example
    * ```ts ignore
@@ -321,6 +331,8 @@ export class Feeder<T = unknown, C = any> {
    * Runs the feeder until it is stopped.
    * @returns The items never read and the final counts.
    * @throws {TypeError} When the writer returns something that is not iterable.
+   * @throws {Error} When readers failed to start five times in a row; its
+   * `cause` is the last failure. The writer's own error, when it throws.
    * @example
    * ```ts ignore
    * const { unread, stats } = await feeder.main();

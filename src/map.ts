@@ -483,7 +483,9 @@ async function* engine(
  * Runs `fn` over `inputs` with at most `concurrency` workers, reused across
  * inputs, and yields the results: in input order, or as they complete with
  * `ordered: false`. Inputs are pulled lazily, so an endless or huge input
- * stream runs in bounded memory.
+ * stream runs in bounded memory. Leaving the loop early (`break`, `return`,
+ * a throw) stops the workers and closes the input iterator (its `finally`
+ * runs) before the loop's exit completes.
  *
  * @param fn The task: called as `fn(input, shared)` in a worker.
  * @param inputs An array, iterable or async iterable.
@@ -492,6 +494,8 @@ async function* engine(
  * @throws {TypeError} When `fn` is not a task, `inputs` not iterable, or an option wrong.
  * @throws The first input's error with `raiseIfError` (the default), a
  * `WorkerError` for a timeout, or the signal's reason / an interruption error.
+ * @throws {Error} When workers failed to start five times in a row (retried
+ * with a growing delay); its `cause` is the last failure.
  * @example
  * ```ts
  * import { imap } from "@workq/workq";
@@ -540,6 +544,8 @@ export async function* imap<
  * of failed inputs when `raiseIfError` is `false`).
  * @throws {TypeError} When `fn` is not a task, `inputs` not iterable, or an option wrong.
  * @throws The first input's error with `raiseIfError` (the default).
+ * @throws {Error} When workers failed to start five times in a row (retried
+ * with a growing delay); its `cause` is the last failure.
  * @example mpmq's example: a function over inputs, with shared data
  * ```ts
  * import { map } from "@workq/workq";

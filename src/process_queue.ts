@@ -209,6 +209,9 @@ export class ProcessQueue<T = unknown> {
   /**
    * Resolves when no worker is running and no item waits.
    * @returns A promise of the queue being idle.
+   * @throws {Error} (rejects) When workers failed to start five times in a
+   * row, or died on its items three times in a row: no worker runs, the
+   * items stay queued (`begin()` tries again); `cause` is the last failure.
    * @example
    * ```ts
    * import { ProcessQueue } from "@workq/workq";

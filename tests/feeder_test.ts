@@ -231,28 +231,43 @@ test("a writer that gives an uncloneable item stops the feeder with a clear erro
 const feedTasks = here("./fixtures/feed_tasks.ts");
 type FeedTasks = typeof import("./fixtures/feed_tasks.ts");
 
-for (const kind of ["missing", "throws", "exits"]) {
-  test(`reader workers that cannot start (${kind}): main() rejects naming the cause, after a few backed-off tries`, async () => {
-    const child = startScript(here("./fixtures/feeder_nostart.ts"), [kind]);
-    await child.exit(30_000);
-    const out = child.stdout();
-    assert.match(
-      out,
-      /caught: Feeder "nostart": \d+ reader workers in a row failed to start/,
-      child.stderr().slice(0, 2000),
-    );
-    const cause = {
-      missing: /no_such_module/,
-      throws: /this module cannot be loaded/,
-      exits: /exited with code/,
-    }[kind]!;
-    assert.match(out.split("\n").find((l) => l.startsWith("cause:"))!, cause);
-    assert.match(out, /timers ran: true/);
-    const replacing = child.stderr().split("\n").filter((l) =>
-      /replacing it/.test(l)
-    );
-    assert.ok(replacing.length <= 10, `${replacing.length} "replacing" lines`);
-  });
+for (const kind of ["missing", "throws", "exits", "plain"]) {
+  test(
+    `reader workers that cannot start (${kind}): main() rejects naming the cause, after a few backed-off tries`,
+    {
+      // "plain": Deno without read access to workq's own files.
+      skip: kind === "plain" && !("Deno" in globalThis),
+    },
+    async () => {
+      const { fileURLToPath } = await import("node:url");
+      const own = fileURLToPath(here("./fixtures/"));
+      const child = startScript(here("./fixtures/feeder_nostart.ts"), [kind], {
+        deno: kind === "plain" ? [`--allow-read=${own}`] : ["--allow-read"],
+      });
+      await child.exit(30_000);
+      const out = child.stdout();
+      assert.match(
+        out,
+        /caught: Feeder "nostart": \d+ reader workers in a row failed to start/,
+        child.stderr().slice(0, 2000),
+      );
+      const cause = {
+        missing: /no_such_module/,
+        throws: /this module cannot be loaded/,
+        exits: /exited with code/,
+        plain: /Requires read access/,
+      }[kind]!;
+      assert.match(out.split("\n").find((l) => l.startsWith("cause:"))!, cause);
+      assert.match(out, /timers ran: true/);
+      const replacing = child.stderr().split("\n").filter((l) =>
+        /replacing it/.test(l)
+      );
+      assert.ok(
+        replacing.length <= 10,
+        `${replacing.length} "replacing" lines`,
+      );
+    },
+  );
 }
 
 for (const mode of ["array", "gen", "async", "dupes"]) {
