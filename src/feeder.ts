@@ -6,6 +6,7 @@
  */
 import { dataToError, type ErrorData } from "./errors.ts";
 import { Queue } from "./queue/queue.ts";
+import { respawner, upFlag, wasUp } from "./respawn.ts";
 import { run, type WorkerHandle } from "./run.ts";
 import { runtime } from "./runtime/mod.ts";
 import { type Task, task, toSpec } from "./task.ts";
@@ -45,6 +46,22 @@ const DEFAULTS: Readonly<FeederSettings> = Object.freeze({
   queueInteractionTimeout: 0.01,
 });
 
+const SETTINGS = Object.keys(DEFAULTS);
+const FEEDER_OPTIONS = [
+  "writer",
+  "reader",
+  "context",
+  "settings",
+  "onResult",
+  "onError",
+  "key",
+  "signal",
+] as const satisfies readonly (keyof FeederOptions<unknown>)[];
+// A setting given beside the options belongs in `settings`.
+const MISPLACED: Record<string, string> = Object.fromEntries(
+  SETTINGS.map((key) => [key, `options.settings.${key}`]),
+);
+
 const INTEGERS = new Set([
   "lookupBlockSize",
   "maxJobsPerWorker",
@@ -58,7 +75,7 @@ export interface FeederStats {
   written: number;
   /** Items readers finished. */
   read: number;
-  /** Items whose reader threw. */
+  /** Items whose reader threw, or that killed every worker that took them. */
   failed: number;
   /** Items dropped as seen within `preventRequeuingTime`. */
   duplicates: number;
@@ -120,12 +137,16 @@ function envName(name: string, key: string): string {
 /**
  * Resolves a feeder's settings: code wins over environment variables
  * (`<NAME>_<SETTING>`, e.g. `CRAWLER_NUM_WORKERS` for a feeder named
- * "crawler"), which win over the defaults.
+ * "crawler"), which win over the defaults. A variable that is set but not a
+ * valid value is an error naming it. Where the environment may not be read
+ * (Deno without `--allow-env`), the variables cannot apply: one warning on
+ * standard error per feeder name says so and names the flag
+ * (`--allow-env=CRAWLER_*`); the code's settings and the defaults apply.
  *
  * @param name The feeder's name.
  * @param given Settings in code.
  * @returns The settings in force.
- * @throws {TypeError} When a value is not a number, naming the setting, the variable and the value.
+ * @throws {TypeError} When a value is not a number, naming the setting, the variable and the value, or a setting is unknown.
  * @throws {RangeError} When a value is out of range.
  * @example
  * ```ts
@@ -138,8 +159,9 @@ export function feederSettings(
   given?: Partial<FeederSettings>,
 ): FeederSettings {
   const what = `configure feeder "${name}"`;
-  const code = v.options(what, "settings", given);
+  const code = v.options(what, "settings", given, SETTINGS);
   const out = { ...DEFAULTS } as FeederSettings;
+  const denied: string[] = [];
   for (const key of Object.keys(DEFAULTS) as (keyof FeederSettings)[]) {
     const integer = INTEGERS.has(key);
     const min = key === "numWorkers" || key === "lookupBlockSize" ||
@@ -155,6 +177,7 @@ export function feederSettings(
     }
     const variable = envName(name, key);
     const raw = runtime.env(variable);
+    if (raw === undefined && runtime.envDenied(variable)) denied.push(variable);
     if (raw === undefined || raw.trim() === "") continue;
     const value = Number(raw);
     if (!Number.isFinite(value)) {
@@ -173,8 +196,22 @@ export function feederSettings(
     }
     out[key] = value;
   }
+  // Not allowed to read them (Deno without --allow-env) is not "unset":
+  // said once per feeder name, naming the flag that lets them apply.
+  if (denied.length > 0 && !warned.has(name)) {
+    warned.add(name);
+    const prefix = envName(name, "");
+    console.warn(
+      `Feeder "${name}": cannot read its settings from the environment (${
+        denied.join(", ")
+      }): not allowed. Run Deno with --allow-env=${prefix}* to use them; going on with the settings in code and the defaults.`,
+    );
+  }
   return out;
 }
+
+// Feeder names already warned that their environment cannot be read.
+const warned = new Set<string>();
 
 const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
 const shapes = new URL(`./worker/shapes${ext}`, import.meta.url);
@@ -184,8 +221,17 @@ const shapes = new URL(`./worker/shapes${ext}`, import.meta.url);
  * stopped (SIGINT or SIGTERM, the `signal`, or `stop()`): then the writer
  * stops, readers finish the items they hold within
  * `gracefulShutdownTimeout`, the rest are terminated, and items queued but
- * never read are returned. A second SIGINT stops at once. A reader that
- * throws does not stop the feeder; a worker that dies is replaced.
+ * never read are returned. A second signal (SIGINT or SIGTERM) or
+ * `stop(true)` stops at once: readers are terminated and what they held is
+ * returned as unread. A writer that gives nothing new (null, an empty
+ * iterable, only items seen within `preventRequeuingTime`) sleeps
+ * `emptyQueueSleepTime`. A reader that throws does not stop the feeder
+ * (`onError`); a worker that dies is replaced, and an item that killed
+ * every worker that took it (three) is reported to `onError` and counted as
+ * failed. Every item written is counted once: `written = read + failed +
+ * unread`. Readers that cannot start (their module does not load, the
+ * thread cannot be spawned) are retried with a growing delay; five failed
+ * starts in a row stop the feeder and `main()` rejects naming the cause.
  *
  * @typeParam T The items' type.
  * @typeParam C The context's type.
@@ -235,7 +281,7 @@ export class Feeder<T = unknown, C = any> {
         }`,
       );
     }
-    const o = v.options(what, "options", options);
+    const o = v.options(what, "options", options, FEEDER_OPTIONS, MISPLACED);
     if (typeof o.writer !== "function") {
       throw new TypeError(
         `Cannot ${what}: options.writer must be a function, received ${
@@ -267,7 +313,8 @@ export class Feeder<T = unknown, C = any> {
   }
 
   /**
-   * Asks a running feeder to stop gracefully (`force`: at once).
+   * Asks a running feeder to stop gracefully (`force`: at once). A forced
+   * stop after a graceful one cuts its grace period short.
    * @param force Terminate readers without waiting.
    * @example
    * ```ts ignore
@@ -284,6 +331,8 @@ export class Feeder<T = unknown, C = any> {
    * Runs the feeder until it is stopped.
    * @returns The items never read and the final counts.
    * @throws {TypeError} When the writer returns something that is not iterable.
+   * @throws {Error} When readers failed to start five times in a row; its
+   * `cause` is the last failure. The writer's own error, when it throws.
    * @example
    * ```ts ignore
    * const { unread, stats } = await feeder.main();
@@ -292,11 +341,42 @@ export class Feeder<T = unknown, C = any> {
   async main(): Promise<FeederResult<T>> {
     const s = this.settings;
     const o = this.#options;
-    const items = new Queue<T>({
+    // Items travel with an id: each is counted once (read, failed or
+    // unread), even when a dying worker's item is delivered again.
+    const pending = new Map<number, T>();
+    let nextId = 0;
+    const onError = o.onError ??
+      ((error: unknown, item: T) =>
+        console.error(`[${this.name}] the reader failed on`, item, error));
+    const settle = (id: number, ok: boolean, value: unknown) => {
+      if (!pending.has(id)) return; // a redelivered item already counted
+      const item = pending.get(id)!;
+      pending.delete(id);
+      if (ok) {
+        this.#stats.read++;
+        o.onResult?.(value);
+      } else {
+        this.#stats.failed++;
+        onError(value, item);
+      }
+    };
+    const items = new Queue<[number, T]>({
       name: `${this.name}:items`,
       maxsize: s.maxQueueSize,
+      // An item that killed every worker that took it: failed, and said why.
+      onDeadLetter: (msg, error) => {
+        const [id] = msg.data as [number, T];
+        settle(
+          id,
+          false,
+          new Error(
+            `Feeder "${this.name}": the item killed ${msg.attempt} reader workers that took it; the last: ${error.message}`,
+            { cause: error },
+          ),
+        );
+      },
     });
-    const outcomes = new Queue<[boolean, T, ErrorData]>({
+    const outcomes = new Queue<[number, boolean, unknown]>({
       name: `${this.name}:outcomes`,
     });
     const reader = toSpec(o.reader).spec;
@@ -307,30 +387,44 @@ export class Feeder<T = unknown, C = any> {
     const workers = new Set<WorkerHandle<number>>();
     let running = true;
     let forced = false;
+    let failure: { error: unknown } | undefined;
     let wakeWriter: (() => void) | undefined;
     let stopped!: () => void;
     const whenStopped = new Promise<void>((resolve) => (stopped = resolve));
+    let forceNow!: () => void;
+    const whenForced = new Promise<void>((resolve) => (forceNow = resolve));
     this.#stopping = (force) => {
-      if (!running) {
-        if (force) forced = true;
-        return;
+      if (force) {
+        forced = true;
+        forceNow();
       }
+      if (!running) return;
       running = false;
-      forced = force;
       wakeWriter?.();
       stopped();
     };
     if (this.#stopRequested !== undefined) this.#stopping(this.#stopRequested);
-    let interrupts = 0;
-    const offInt = runtime.onInterrupt(() =>
-      this.#stopping?.(++interrupts > 1)
-    );
-    const offTerm = runtime.onTerminate(() => this.#stopping?.(false));
+    // The first signal stops gracefully, a second one (either kind) at once.
+    let signals = 0;
+    const onSignal = () => this.#stopping?.(++signals > 1);
+    const offInt = runtime.onInterrupt(onSignal);
+    const offTerm = runtime.onTerminate(onSignal);
     const onAbort = () => this.#stopping?.(false);
     o.signal?.addEventListener("abort", onAbort, { once: true });
     if (o.signal?.aborted) onAbort();
 
+    const respawn = respawner(
+      `Feeder "${this.name}"`,
+      "reader workers",
+      () => start(),
+      (error) => {
+        failure ??= { error };
+        this.#stopping?.(true);
+      },
+    );
     const start = () => {
+      if (!running) return;
+      const up = upFlag();
       const handle = run(
         feederWorker,
         items,
@@ -338,6 +432,7 @@ export class Feeder<T = unknown, C = any> {
         reader,
         context,
         s.maxJobsPerWorker,
+        up,
       ) as WorkerHandle<number>;
       workers.add(handle);
       handle.result.then(
@@ -350,36 +445,27 @@ export class Feeder<T = unknown, C = any> {
         },
         (error) => {
           workers.delete(handle);
-          if (running) {
-            console.error(
-              `[${this.name}] ${
-                (error as Error).message ?? error
-              }; replacing it`,
-            );
-            this.#stats.replaced++;
-            start();
-          }
+          if (!running) return;
+          this.#stats.replaced++;
+          const delay = respawn.replace(wasUp(up, error), error);
+          if (delay === undefined) return;
+          console.error(
+            `[${this.name}] ${(error as Error).message ?? error}; replacing it${
+              delay ? ` in ${delay} ms` : ""
+            }`,
+          );
         },
       );
     };
     for (let i = 0; i < s.numWorkers; i++) start();
 
     // Outcomes of reads: counts, and errors reported with their item.
-    const onError = o.onError ??
-      ((error: unknown, item: T) =>
-        console.error(`[${this.name}] the reader failed on`, item, error));
-    void (async () => {
+    const reading = (async () => {
       for (;;) {
         const msg = await outcomes.get();
         if (msg.kind !== "") return;
-        const [ok, item, error] = msg.data;
-        if (ok) {
-          this.#stats.read++;
-          o.onResult?.(error);
-        } else {
-          this.#stats.failed++;
-          onError(dataToError(error), item);
-        }
+        const [id, ok, value] = msg.data;
+        settle(id, ok, ok ? value : dataToError(value as ErrorData));
       }
     })();
 
@@ -402,7 +488,6 @@ export class Feeder<T = unknown, C = any> {
     // The writer: asked only when the queue is low, for no more than the room left.
     // A writer that throws (or gives an item that cannot be cloned) stops the
     // feeder at once: readers are stopped too, then the error is thrown.
-    let failure: { error: unknown } | undefined;
     try {
       while (running) {
         const room = s.maxQueueSize - items.size;
@@ -433,6 +518,7 @@ export class Feeder<T = unknown, C = any> {
           );
         }
         const now = Date.now();
+        let added = 0;
         for await (const item of given as AsyncIterable<T>) {
           const key = keyOf(item);
           const last = seen.get(key);
@@ -443,52 +529,71 @@ export class Feeder<T = unknown, C = any> {
             continue;
           }
           seen.set(key, now);
+          const id = nextId++;
           // A writer that gave more than the room left waits here, unless stopped.
-          await Promise.race([items.put(item), whenStopped]);
-          if (!running) break;
+          const put = items.put([id, item]);
+          await Promise.race([put, whenStopped]);
+          if (!running) {
+            // Kept if the put went through: then it is reported unread.
+            void put.then(() => {
+              pending.set(id, item);
+              this.#stats.written++;
+            }, () => {});
+            break;
+          }
+          pending.set(id, item);
           this.#stats.written++;
+          added++;
         }
         for (const [key, at] of seen) {
           if (now - at >= s.preventRequeuingTime * 1000) seen.delete(key);
         }
+        // Nothing new (empty, or only items seen lately) is no work: sleep.
+        if (added === 0 && running) await sleep(s.emptyQueueSleepTime);
       }
     } catch (error) {
-      failure = { error };
+      failure ??= { error };
       this.#stopping?.(true);
     }
 
     // Stopping: take back what nobody has read; readers finish what they hold.
     await whenStopped;
-    const unread: T[] = [];
     const takeBack = async () => {
       while (items.size > 0) {
         const msg = await items.get({ timeout: 0 }).catch(() => undefined);
         if (!msg) break;
-        if (msg.kind === "") unread.push(msg.data);
       }
     };
     await takeBack();
     for (let i = 0; i < workers.size; i++) await items.end();
     const graceful = Promise.allSettled([...workers].map((w) => w.result));
     if (!forced) {
-      // The grace period must not keep the process alive once readers are done.
+      // The grace period must not keep the process alive once readers are
+      // done; a forced stop (a second signal, stop(true)) cuts it short.
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
         graceful,
+        whenForced,
         new Promise((
           resolve,
         ) => (timer = setTimeout(resolve, s.gracefulShutdownTimeout * 1000))),
       ]);
       clearTimeout(timer);
     }
+    respawn.stop();
     await Promise.all([...workers].map((w) => w.terminate()));
     await takeBack(); // what terminated readers held comes back here
     await outcomes.end();
+    await reading;
     offInt?.();
     offTerm?.();
     o.signal?.removeEventListener("abort", onAbort);
     this.#stopping = undefined;
     if (failure) throw failure.error;
+    // Written and neither read nor failed: unread, in the order written.
+    const unread = [...pending.keys()].sort((a, b) => a - b).map((id) =>
+      pending.get(id)!
+    );
     return { unread, stats: this.stats() };
   }
 }

@@ -8,6 +8,7 @@ import { dataToError, type ErrorData, WorkerError } from "./errors.ts";
 import type { LogLevel } from "./log.ts";
 import type { Msg } from "./msg.ts";
 import { Queue } from "./queue/queue.ts";
+import { respawner, upFlag, wasUp } from "./respawn.ts";
 import { run, stopWith, type WorkerHandle } from "./run.ts";
 import { runtime } from "./runtime/mod.ts";
 import {
@@ -101,12 +102,28 @@ export type MapInputs<T> = Iterable<T> | AsyncIterable<T>;
 const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
 const shapes = new URL(`./worker/shapes${ext}`, import.meta.url);
 
+const MAP_OPTIONS = [
+  "concurrency",
+  "shared",
+  "ordered",
+  "raiseIfError",
+  "maxTasksPerWorker",
+  "chunkSize",
+  "timeout",
+  "maxAttempts",
+  "signal",
+  "onMessage",
+  "onProgress",
+  "progressBar",
+  "total",
+] as const satisfies readonly (keyof MapOptions)[];
+
 function check(
   what: string,
   inputs: unknown,
   options: MapOptions | undefined,
 ): MapOptions {
-  const o = v.options(what, "options", options);
+  const o = v.options(what, "options", options, MAP_OPTIONS);
   if (
     inputs === null ||
     typeof inputs !== "object" && typeof inputs !== "string" ||
@@ -230,10 +247,21 @@ async function* engine(
   let index = 0;
   let stopping = false;
   const mapWorker = task(shapes, "mapWorker", { name });
+  // A worker that dies before it is up (it could not start) is retried
+  // after a growing delay, a few times in a row at most.
+  const respawn = respawner(
+    `Cannot map "${name}"`,
+    "workers",
+    () => {
+      if (!stopping && !failure) start();
+    },
+    (error) => fail(error),
+  );
   const start = () => {
     const clock = timeout && typeof SharedArrayBuffer === "function"
       ? new Float64Array(new SharedArrayBuffer(16)).fill(-1)
       : undefined;
+    const up = upFlag();
     const i = index++;
     const handle = run(
       mapWorker,
@@ -244,15 +272,20 @@ async function* engine(
       o.maxTasksPerWorker ?? 0,
       i,
       clock,
+      up,
     ) as WorkerHandle<
       number
     >;
     workers.set(handle, i);
     if (clock) clocks.set(handle, clock);
-    handle.result.then(() => retire(handle), (error) => {
+    handle.result.then(() => {
+      retire(handle);
+      if (!stopping && !failure) start();
+    }, (error) => {
       retire(handle);
       // The task itself could not run (its module, its export): no use retrying.
       if (!(error instanceof WorkerError)) fail(error);
+      else if (!stopping && !failure) respawn.replace(wasUp(up, error), error);
     });
   };
   const names = new Map<number, string>();
@@ -260,7 +293,6 @@ async function* engine(
     names.set(workers.get(handle)!, handle.name);
     workers.delete(handle);
     clocks.delete(handle);
-    if (!stopping && !failure) start();
   };
   for (let i = 0; i < concurrency; i++) start();
   const workerName = (i: number) => {
@@ -299,6 +331,10 @@ async function* engine(
   let fedAll = false;
   const limit = Math.max(1024, concurrency * chunk * 64);
   let resume: (() => void) | undefined;
+  // Ends the feeder's waits when the map stops early, so that it leaves the
+  // input's loop (closing the input iterator: its `finally` runs).
+  let halt!: () => void;
+  const halted = new Promise<void>((resolve) => (halt = resolve));
   const feeder = (async () => {
     let batch: unknown[] = [];
     let start = 0;
@@ -307,22 +343,27 @@ async function* engine(
       const chunk: MapChunk = [start, batch];
       start += batch.length;
       batch = [];
-      await work.put(chunk);
-      if (backlog.count > limit) await new Promise<void>((r) => (resume = r));
+      const put = work.put(chunk);
+      put.catch(() => {}); // a put cut short by a stop settles unobserved
+      await Promise.race([put, halted]);
+      if (backlog.count > limit && !stopping) {
+        await new Promise<void>((r) => (resume = r));
+      }
     };
     if (Array.isArray(inputs)) {
       for (const input of inputs) {
-        if (failure) return;
+        if (failure || stopping) return;
         batch.push(input);
         fed++;
         if (batch.length >= chunk) await flush();
       }
     } else {
       for await (const input of inputs as AsyncIterable<unknown>) {
-        if (failure) return;
+        if (failure || stopping) return;
         batch.push(input);
         fed++;
         if (batch.length >= chunk) await flush();
+        if (failure || stopping) return;
       }
     }
     if (batch.length > 0) await flush();
@@ -412,6 +453,8 @@ async function* engine(
     if (failure) throw failure.error;
   } finally {
     stopping = true;
+    respawn.stop();
+    halt();
     if (watchdog !== undefined) clearInterval(watchdog);
     stopInterrupt?.();
     o.signal?.removeEventListener("abort", onAbort);
@@ -431,7 +474,8 @@ async function* engine(
       for (let i = 0; i < handles.length; i++) await work.end();
       await Promise.allSettled(handles.map((h) => h.result));
     }
-    void feeder;
+    // The input iterator is closed (its `finally` has run) before we return.
+    await feeder;
   }
 }
 
@@ -439,7 +483,9 @@ async function* engine(
  * Runs `fn` over `inputs` with at most `concurrency` workers, reused across
  * inputs, and yields the results: in input order, or as they complete with
  * `ordered: false`. Inputs are pulled lazily, so an endless or huge input
- * stream runs in bounded memory.
+ * stream runs in bounded memory. Leaving the loop early (`break`, `return`,
+ * a throw) stops the workers and closes the input iterator (its `finally`
+ * runs) before the loop's exit completes.
  *
  * @param fn The task: called as `fn(input, shared)` in a worker.
  * @param inputs An array, iterable or async iterable.
@@ -448,6 +494,8 @@ async function* engine(
  * @throws {TypeError} When `fn` is not a task, `inputs` not iterable, or an option wrong.
  * @throws The first input's error with `raiseIfError` (the default), a
  * `WorkerError` for a timeout, or the signal's reason / an interruption error.
+ * @throws {Error} When workers failed to start five times in a row (retried
+ * with a growing delay); its `cause` is the last failure.
  * @example
  * ```ts
  * import { imap } from "@workq/workq";
@@ -496,6 +544,8 @@ export async function* imap<
  * of failed inputs when `raiseIfError` is `false`).
  * @throws {TypeError} When `fn` is not a task, `inputs` not iterable, or an option wrong.
  * @throws The first input's error with `raiseIfError` (the default).
+ * @throws {Error} When workers failed to start five times in a row (retried
+ * with a growing delay); its `cause` is the last failure.
  * @example mpmq's example: a function over inputs, with shared data
  * ```ts
  * import { map } from "@workq/workq";

@@ -70,7 +70,7 @@ export class Msg<T = unknown> {
    */
   constructor(init?: MsgInit<T>, attempt = 1) {
     const what = "create a Msg";
-    const given = v.options(what, "init", init);
+    const given = v.options(what, "init", init, ["kind", "data", "order"]);
     this.kind = v.string(what, "init.kind", given.kind, "");
     this.data = given.data as T;
     this.order = v.number(what, "init.order", given.order, 0);

@@ -7,6 +7,7 @@ import { dataToError, type ErrorData } from "./errors.ts";
 import { END } from "./msg.ts";
 import { Deque } from "./queue/deque.ts";
 import { Queue } from "./queue/queue.ts";
+import { type Respawner, respawner, upFlag, wasUp } from "./respawn.ts";
 import { run, type WorkerHandle } from "./run.ts";
 import { specName, type Task, task, toSpec } from "./task.ts";
 import * as v from "./validate.ts";
@@ -24,7 +25,8 @@ export interface ProcessQueueOptions<T> {
   onError?: (error: unknown, item: T) => void;
 }
 
-// Workers that die in a row before the queue stops starting new ones.
+// Workers that die in a row (after they were up, e.g. on an item that kills
+// them) before the queue stops starting new ones.
 const MAX_DEATHS = 3;
 
 const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
@@ -36,8 +38,12 @@ const shapes = new URL(`./worker/shapes${ext}`, import.meta.url);
  * item with the handler, then ends by itself when the queue is empty; a
  * later `start` starts a new one. The decision that the queue is empty is
  * made on this thread, together with `start`, so a batch is never stranded
- * by a worker that was just ending. A worker that dies gives its unfinished
- * batch back: it is handled again by the next worker (at least once).
+ * by a worker that was just ending. A worker that dies gives back the items
+ * of its batch it had not finished: they are handled by the next worker
+ * (at least once); an item it had finished is never run again. Workers
+ * that cannot start are retried a few times with a growing delay; then,
+ * like workers that keep dying on the same items, `onIdle()` rejects with
+ * an error naming the cause, and the items stay queued.
  *
  * @typeParam T The items' type.
  * @example
@@ -60,8 +66,12 @@ export class ProcessQueue<T = unknown> {
   #worker: WorkerHandle<number> | undefined;
   #ending = false;
   #inFlight: T[] = [];
-  #idle: (() => void)[] = [];
+  #idle: [resolve: () => void, reject: (error: unknown) => void][] = [];
   #deaths = 0;
+  #finished: Int32Array | undefined;
+  #respawn: Respawner | undefined;
+  // Why workers are no longer started for the waiting items (until a begin()).
+  #gaveUp: Error | undefined;
   #stopping = false;
   // Failure loops still handing errors to onError; idle waits for them.
   #reporting = new Set<Promise<void>>();
@@ -78,7 +88,11 @@ export class ProcessQueue<T = unknown> {
     options?: ProcessQueueOptions<T>,
   ) {
     const what = "create a ProcessQueue";
-    const o = v.options(what, "options", options);
+    const o = v.options(what, "options", options, [
+      "name",
+      "batchSize",
+      "onError",
+    ]);
     if (handler !== undefined) toSpec(handler);
     this.handler = handler;
     this.#name = v.string(what, "options.name", o.name, "process-queue");
@@ -183,6 +197,11 @@ export class ProcessQueue<T = unknown> {
         `Cannot start ProcessQueue "${this.#name}": it has no handler`,
       );
     }
+    // A call from the user starts afresh after a give-up.
+    this.#gaveUp = undefined;
+    this.#respawn?.stop();
+    this.#respawn = undefined;
+    this.#deaths = 0;
     this.#launch();
     return true;
   }
@@ -190,6 +209,9 @@ export class ProcessQueue<T = unknown> {
   /**
    * Resolves when no worker is running and no item waits.
    * @returns A promise of the queue being idle.
+   * @throws {Error} (rejects) When workers failed to start five times in a
+   * row, or died on its items three times in a row: no worker runs, the
+   * items stay queued (`begin()` tries again); `cause` is the last failure.
    * @example
    * ```ts
    * import { ProcessQueue } from "@workq/workq";
@@ -200,7 +222,8 @@ export class ProcessQueue<T = unknown> {
    */
   onIdle(): Promise<void> {
     if (!this.#worker && this.#pending.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idle.push(resolve));
+    if (!this.#worker && this.#gaveUp) return Promise.reject(this.#gaveUp);
+    return new Promise((resolve, reject) => this.#idle.push([resolve, reject]));
   }
 
   /**
@@ -231,12 +254,19 @@ export class ProcessQueue<T = unknown> {
     const failures = new Queue<[T, ErrorData]>({
       name: `${this.#name}:failures`,
     });
+    const up = upFlag();
+    const finished = typeof SharedArrayBuffer === "function"
+      ? new Int32Array(new SharedArrayBuffer(4))
+      : undefined;
+    this.#finished = finished;
     const worker = run(
       task(shapes, "drainWorker", { name: this.#name || specName(spec, {}) }),
       asks,
       batches,
       failures,
       spec,
+      up,
+      finished,
     ) as WorkerHandle<number>;
     this.#worker = worker;
     this.#ending = false;
@@ -256,6 +286,7 @@ export class ProcessQueue<T = unknown> {
         while (batch.length < this.#batchSize && this.#pending.length > 0) {
           batch.push(this.#pending.shift()!);
         }
+        if (finished) Atomics.store(finished, 0, 0);
         this.#inFlight = batch;
         await batches.put(batch);
       }
@@ -271,33 +302,61 @@ export class ProcessQueue<T = unknown> {
     this.#reporting.add(reporting);
     void reporting.finally(() => this.#reporting.delete(reporting));
     worker.result.then(
-      () => this.#finished(worker, failures, false),
-      () => this.#finished(worker, failures, true),
+      () => this.#ended(worker, failures, up, undefined),
+      (error) => this.#ended(worker, failures, up, { error }),
     );
   }
 
-  #finished(
+  #ended(
     worker: WorkerHandle<number>,
     failures: Queue<unknown>,
-    died: boolean,
+    up: Int32Array | undefined,
+    died: { error: unknown } | undefined,
   ): void {
     void failures.end();
     if (this.#worker !== worker) return;
-    // A batch the worker did not finish comes back to the front.
+    // The items of the batch the worker had not finished come back to the
+    // front; those it finished (their results delivered) never run again.
     if (died) {
-      for (let i = this.#inFlight.length - 1; i >= 0; i--) {
+      const done = this.#finished ? Atomics.load(this.#finished, 0) : 0;
+      for (let i = this.#inFlight.length - 1; i >= done; i--) {
         this.#pending.unshift(this.#inFlight[i]);
       }
     }
-    this.#deaths = died ? this.#deaths + 1 : 0;
+    const wasStarted = died ? wasUp(up, died.error) : true;
+    this.#deaths = died && wasStarted ? this.#deaths + 1 : 0;
     this.#inFlight = [];
     this.#worker = undefined;
     this.#ending = false;
     // Items appended while the worker was ending, or given back by a dead
     // one, get a new worker — unless workers keep dying on them.
-    if (
-      this.#pending.length > 0 && this.#deaths < MAX_DEATHS && !this.#stopping
-    ) this.begin();
+    if (this.#pending.length > 0 && !this.#stopping) {
+      if (!died) this.begin();
+      else if (this.#deaths >= MAX_DEATHS) {
+        this.#gaveUp = new Error(
+          `ProcessQueue "${this.#name}": ${this.#deaths} workers in a row died on its items; the last: ${
+            (died.error as Error).message ?? died.error
+          }`,
+          { cause: died.error },
+        );
+      } else {
+        this.#respawn ??= respawner(
+          `ProcessQueue "${this.#name}"`,
+          "workers",
+          () => {
+            if (!this.#worker && this.#pending.length > 0 && !this.#gaveUp) {
+              this.#launch();
+            }
+          },
+          (error) => {
+            this.#gaveUp = error;
+            void this.#settle();
+          },
+        );
+        // A replacement is coming: not idle yet.
+        if (this.#respawn.replace(wasStarted, died.error) !== undefined) return;
+      }
+    }
     if (!this.#worker) void this.#settle();
   }
 
@@ -305,6 +364,11 @@ export class ProcessQueue<T = unknown> {
   async #settle(): Promise<void> {
     await Promise.allSettled([...this.#reporting]);
     if (this.#worker) return;
-    for (const resolve of this.#idle.splice(0)) resolve();
+    const waiters = this.#idle.splice(0);
+    const error = this.#pending.length > 0 ? this.#gaveUp : undefined;
+    for (const [resolve, reject] of waiters) {
+      if (error) reject(error);
+      else resolve();
+    }
   }
 }

@@ -62,22 +62,27 @@ function checkOptions(
   what: string,
   options: TaskOptions | undefined,
 ): TaskOptions {
-  const given = v.options(what, "options", options);
+  const given = v.options(what, "options", options, [
+    "name",
+    "timeout",
+    "signal",
+    "resourceLimits",
+  ]);
   v.string(what, "options.name", given.name, "");
   v.number(what, "options.timeout", given.timeout, 0, { min: 0 });
   v.signal(what, "options.signal", given.signal);
+  const limitKeys = [
+    "maxOldGenerationSizeMb",
+    "maxYoungGenerationSizeMb",
+    "stackSizeMb",
+  ] as const;
   const limits = v.options(
     what,
     "options.resourceLimits",
     given.resourceLimits,
+    limitKeys,
   );
-  for (
-    const key of [
-      "maxOldGenerationSizeMb",
-      "maxYoungGenerationSizeMb",
-      "stackSizeMb",
-    ] as const
-  ) {
+  for (const key of limitKeys) {
     v.number(what, `options.resourceLimits.${key}`, limits[key], 0, { min: 0 });
   }
   return { ...given };

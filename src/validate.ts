@@ -24,11 +24,16 @@ export function show(value: unknown): string {
   return `${typeof value} ${String(value)}`;
 }
 
-/** `value` must be an object (or undefined, which gives `{}`). */
+/**
+ * `value` must be an object (or undefined, which gives `{}`); with `known`,
+ * it may hold only those keys (see {@linkcode onlyKnown}).
+ */
 export function options<T extends object>(
   what: string,
   name: string,
   value: T | undefined,
+  known?: readonly string[],
+  elsewhere?: Readonly<Record<string, string>>,
 ): T {
   if (value === undefined) return {} as T;
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
@@ -36,7 +41,68 @@ export function options<T extends object>(
       `Cannot ${what}: ${name} must be an object, received ${show(value)}`,
     );
   }
+  if (known) onlyKnown(what, name, value, known, elsewhere);
   return value;
+}
+
+/**
+ * An options object may hold only `known` keys: a misspelt or misplaced
+ * option would otherwise be ignored without a word. The error suggests a
+ * near match, or where the option belongs (`elsewhere`: key → its place).
+ * Symbol keys (workq's own) are not checked.
+ */
+export function onlyKnown(
+  what: string,
+  name: string,
+  value: object,
+  known: readonly string[],
+  elsewhere: Readonly<Record<string, string>> = {},
+): void {
+  for (const key of Object.keys(value)) {
+    if (known.includes(key)) continue;
+    const place = Object.hasOwn(elsewhere, key) ? elsewhere[key] : undefined;
+    const near = place ?? nearest(key, known);
+    const hint = near === undefined
+      ? `; the options are ${known.join(", ")}`
+      : ` (did you mean ${place ?? `${name}.${near}`}?)`;
+    throw new TypeError(
+      `Cannot ${what}: ${name}.${key} is not an option${hint}`,
+    );
+  }
+}
+
+// The known key closest to `key`: the same letters ignoring case and `_`/`-`
+// (snake_case from Python), else at most a few edits away.
+function nearest(key: string, known: readonly string[]): string | undefined {
+  const plain = (s: string) => s.replace(/[_-]/g, "").toLowerCase();
+  const same = known.find((k) => plain(k) === plain(key));
+  if (same !== undefined) return same;
+  let best: string | undefined;
+  let bestDistance = Math.max(1, Math.floor(key.length / 4)) + 1;
+  for (const k of known) {
+    const d = distance(plain(key), plain(k));
+    if (d < bestDistance) {
+      best = k;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function distance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(
+        row[j] + 1,
+        next[j - 1] + 1,
+        row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    row = next;
+  }
+  return row[b.length];
 }
 
 /** A number in `[min, max]` (an integer when `integer`); `undefined` gives `fallback`. */

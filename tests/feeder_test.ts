@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Feeder, feederSettings, task } from "../mod.ts";
+import { Feeder, feederSettings, Queue, task } from "../mod.ts";
+import { startScript } from "./_child.ts";
 import { here, runScript } from "./_helpers.ts";
 
 const tasks = here("./fixtures/tasks.ts");
@@ -224,5 +225,223 @@ test("a writer that gives an uncloneable item stops the feeder with a clear erro
     (e: Error) =>
       e instanceof TypeError && /queue "broken-writer:items"/.test(e.message) &&
       /function/.test(e.message),
+  );
+});
+
+const feedTasks = here("./fixtures/feed_tasks.ts");
+type FeedTasks = typeof import("./fixtures/feed_tasks.ts");
+
+for (const kind of ["missing", "throws", "exits", "plain"]) {
+  test(
+    `reader workers that cannot start (${kind}): main() rejects naming the cause, after a few backed-off tries`,
+    {
+      // "plain": Deno without read access to workq's own files.
+      skip: kind === "plain" && !("Deno" in globalThis),
+    },
+    async () => {
+      const { fileURLToPath } = await import("node:url");
+      const own = fileURLToPath(here("./fixtures/"));
+      const child = startScript(here("./fixtures/feeder_nostart.ts"), [kind], {
+        deno: kind === "plain" ? [`--allow-read=${own}`] : ["--allow-read"],
+      });
+      await child.exit(30_000);
+      const out = child.stdout();
+      assert.match(
+        out,
+        /caught: Feeder "nostart": \d+ reader workers in a row failed to start/,
+        child.stderr().slice(0, 2000),
+      );
+      const cause = {
+        missing: /no_such_module/,
+        throws: /this module cannot be loaded/,
+        exits: /exited with code/,
+        plain: /Requires read access/,
+      }[kind]!;
+      assert.match(out.split("\n").find((l) => l.startsWith("cause:"))!, cause);
+      assert.match(out, /timers ran: true/);
+      const replacing = child.stderr().split("\n").filter((l) =>
+        /replacing it/.test(l)
+      );
+      assert.ok(
+        replacing.length <= 10,
+        `${replacing.length} "replacing" lines`,
+      );
+    },
+  );
+}
+
+for (const mode of ["array", "gen", "async", "dupes"]) {
+  for (const how of ["stop", "SIGINT", "SIGTERM"]) {
+    test(`a writer with nothing new (${mode}) sleeps like a null answer; ${how} stops the feeder`, async () => {
+      const child = startScript(here("./fixtures/feeder_quiet.ts"), [
+        mode,
+        how === "stop" ? "stop" : "signal",
+      ]);
+      await child.waitFor(/ready, calls: \d+/);
+      if (how !== "stop") child.kill(how as "SIGINT" | "SIGTERM");
+      await child.exit(20_000);
+      const out = child.stdout();
+      // 0.5 s of emptyQueueSleepTime 0.05 s: about ten calls, not millions.
+      const calls = Number(/ready, calls: (\d+)/.exec(out)![1]);
+      assert.ok(
+        calls >= 1 && calls <= 100,
+        `the writer was called ${calls} times`,
+      );
+      assert.match(out, /stopped, written: (0|[1-9]\d?),/, child.stderr());
+    });
+  }
+}
+
+test("a second SIGINT stops at once: readers are terminated, what they held is reported unread", async () => {
+  const child = startScript(here("./fixtures/feeder_force.ts"));
+  await child.waitFor(/reading \d+[\s\S]*reading \d+/);
+  child.kill("SIGINT");
+  // The first SIGINT is graceful: the readers (a minute per item) go on.
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.doesNotMatch(child.stdout(), /stopped/);
+  child.kill("SIGINT");
+  // Well inside one item's minute, and the grace period's two.
+  await child.exit(20_000);
+  const m = /stopped: written (\d+) read (\d+) failed (\d+) unread (\d+)/
+    .exec(child.stdout());
+  assert.ok(m, child.stdout() + child.stderr());
+  const [written, read, failed, unread] = m.slice(1).map(Number);
+  assert.equal(written, read + failed + unread);
+  assert.equal(read, 0);
+  assert.ok(unread >= 2, `unread ${unread}: the items the readers held`);
+});
+
+test("stop() then stop(true) stops at once; the accounting balances", async () => {
+  let next = 0;
+  const out = new Queue<number>();
+  const feeder = new Feeder<{ n: number; wait: number; out: Queue<number> }>(
+    "forced-stop",
+    {
+      writer: (desired) =>
+        next < 4
+          ? Array.from({ length: Math.min(desired, 4 - next) }, () => ({
+            n: next++,
+            wait: 60_000,
+            out,
+          }))
+          : null,
+      reader: task<FeedTasks, "slowRead">(feedTasks, "slowRead"),
+      onError: () => {},
+      settings: {
+        numWorkers: 2,
+        gracefulShutdownTimeout: 120,
+        emptyQueueSleepTime: 0.05,
+      },
+    },
+  );
+  const running = feeder.main();
+  // Both readers hold an item (a minute each); the queue keeps the others.
+  await out.get({ timeout: 20_000 });
+  await out.get({ timeout: 20_000 });
+  feeder.stop();
+  await new Promise((r) => setTimeout(r, 300));
+  feeder.stop(true);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const result = await Promise.race([
+    running,
+    new Promise<undefined>((resolve) =>
+      timer = setTimeout(() => resolve(undefined), 20_000)
+    ),
+  ]);
+  clearTimeout(timer);
+  if (!result) {
+    await running;
+    assert.fail("stop(true) after stop() did not stop at once");
+  }
+  const { stats, unread } = result;
+  assert.equal(stats.written, 4);
+  assert.equal(stats.read, 0, "the readers were stopped mid-item");
+  assert.equal(stats.written, stats.read + stats.failed + unread.length);
+  assert.deepEqual(unread.map((item) => item.n), [0, 1, 2, 3]);
+});
+
+test("an item that kills every worker that takes it is reported to onError and counted as failed", async () => {
+  let next = 0;
+  const errors: [unknown, unknown][] = [];
+  let reported!: () => void;
+  const done = new Promise<void>((resolve) => (reported = resolve));
+  let read = 0;
+  const feeder = new Feeder<{ n: number; poison: number }>("poisoned", {
+    writer: (desired) =>
+      next < 12
+        ? Array.from({ length: Math.min(desired, 12 - next) }, () => ({
+          n: next++,
+          poison: 5,
+        }))
+        : null,
+    reader: task<FeedTasks, "poisonRead">(feedTasks, "poisonRead"),
+    onResult: () => {
+      if (++read === 11 && errors.length === 1) reported();
+    },
+    onError: (error, item) => {
+      errors.push([error, item]);
+      if (read === 11) reported();
+    },
+    settings: { numWorkers: 2, emptyQueueSleepTime: 0.05 },
+  });
+  const running = feeder.main();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const ok = await Promise.race([
+    done.then(() => true),
+    new Promise<false>((
+      resolve,
+    ) => (timer = setTimeout(resolve, 30_000, false))),
+  ]);
+  clearTimeout(timer);
+  feeder.stop(true);
+  const { stats, unread } = await running;
+  assert.ok(
+    ok,
+    `read ${read}, errors ${errors.length}, stats ${JSON.stringify(stats)}`,
+  );
+  assert.equal(errors.length, 1);
+  assert.deepEqual(errors[0][1], { n: 5, poison: 5 });
+  const error = errors[0][0] as Error;
+  assert.match(error.message, /killed \d+ reader workers/);
+  assert.match((error.cause as Error).message, /exited with code 1/);
+  assert.equal(stats.written, 12);
+  assert.equal(stats.failed, 1);
+  assert.equal(stats.read, 11);
+  assert.equal(stats.written, stats.read + stats.failed + unread.length);
+});
+
+test("settings from the environment are never ignored silently: a bad value names the variable; no permission is said once", async () => {
+  const fixture = here("./fixtures/feeder_env.ts");
+  const allowed = ["--allow-read", "--allow-env=CRAWLER_*"];
+  const set = startScript(fixture, [], {
+    env: { CRAWLER_NUM_WORKERS: "3" },
+    deno: allowed,
+  });
+  assert.equal(await set.exit(), 0, set.stderr());
+  assert.equal(set.stdout(), "numWorkers: 3\n".repeat(2));
+  assert.doesNotMatch(set.stderr(), /allow-env/);
+  const bad = startScript(fixture, [], {
+    env: { CRAWLER_NUM_WORKERS: "abc" },
+    deno: allowed,
+  });
+  await bad.exit();
+  assert.match(
+    bad.stdout(),
+    /caught: .*numWorkers from CRAWLER_NUM_WORKERS must be a number, received "abc"/,
+  );
+  if (!("Deno" in globalThis)) return; // elsewhere the environment is always readable
+  const denied = startScript(fixture, [], {
+    env: { CRAWLER_NUM_WORKERS: "3" },
+    deno: ["--allow-read"],
+  });
+  assert.equal(await denied.exit(), 0, denied.stderr());
+  assert.equal(denied.stdout(), "numWorkers: 2\n".repeat(2));
+  const warnings = denied.stderr().split("\n").filter((l) =>
+    /CRAWLER_/.test(l)
+  );
+  assert.equal(warnings.length, 1, denied.stderr());
+  assert.match(
+    warnings[0],
+    /Feeder "crawler": cannot read its settings from the environment \(.*CRAWLER_NUM_WORKERS.*\): not allowed\. Run Deno with --allow-env=CRAWLER_\*/,
   );
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { imap, map, MapFailure, task, WorkerError } from "../mod.ts";
+import { startScript } from "./_child.ts";
 import { here, runScript } from "./_helpers.ts";
 
 const tasks = here("./fixtures/tasks.ts");
@@ -191,3 +192,85 @@ test("Ctrl-C during a map stops the workers, rejects clearly, and the process ex
   assert.doesNotMatch(out, /finished/);
   void runScript;
 });
+
+for (const kind of ["sync", "async"]) {
+  for (const how of ["break", "throw"]) {
+    test(`imap(): a ${how} in the loop closes the ${kind} input iterator (its finally runs) and stops the workers`, async () => {
+      let closed = false;
+      let pulled = 0;
+      function* syncInputs() {
+        try {
+          for (let i = 0;; i++) {
+            pulled++;
+            yield i;
+          }
+        } finally {
+          closed = true;
+        }
+      }
+      async function* asyncInputs() {
+        try {
+          for (let i = 0;; i++) {
+            pulled++;
+            yield i;
+          }
+        } finally {
+          closed = true;
+        }
+      }
+      const inputs = kind === "sync" ? syncInputs() : asyncInputs();
+      let seen = 0;
+      const loop = async () => {
+        for await (
+          const r of imap((x: number) => x + 1, inputs, { concurrency: 2 })
+        ) {
+          assert.equal(r, ++seen);
+          if (seen === 50) {
+            if (how === "throw") throw new Error("enough");
+            break;
+          }
+        }
+      };
+      if (how === "throw") await assert.rejects(loop(), /enough/);
+      else await loop();
+      assert.equal(closed, true, "the input's finally ran");
+      assert.ok(pulled < 50 + 5000, `pulled ${pulled} inputs for 50 results`);
+    });
+  }
+}
+
+test("a map whose workers die before they are up rejects after a few tries, naming the cause; timers run meanwhile", async () => {
+  const child = startScript(here("./fixtures/map_nostart.ts"), ["exits"]);
+  await child.exit(30_000);
+  const out = child.stdout();
+  assert.match(
+    out,
+    /caught: Cannot map "[^"]+": \d+ workers in a row failed to start; the last: .*exited with code/,
+    child.stderr().slice(0, 2000),
+  );
+  assert.match(out, /cause: .*exited with code/);
+  assert.match(out, /timers ran: true/);
+});
+
+test(
+  "Deno without read access to workq's files: map() rejects naming the cause instead of respawning forever",
+  {
+    skip: !("Deno" in globalThis),
+  },
+  async () => {
+    const { fileURLToPath } = await import("node:url");
+    const own = fileURLToPath(here("./fixtures/"));
+    const child = startScript(here("./fixtures/map_nostart.ts"), ["plain"], {
+      deno: [`--allow-read=${own}`],
+    });
+    await child.exit(30_000);
+    const out = child.stdout();
+    assert.match(
+      out,
+      /caught: Cannot map "[^"]+": \d+ workers in a row failed to start; the last: /,
+      child.stderr().slice(0, 2000),
+    );
+    assert.match(out, /cause: .*(read|permission|Requires|NotCapable)/i);
+    assert.match(out, /timers ran: true/);
+  },
+);

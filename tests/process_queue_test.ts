@@ -100,3 +100,40 @@ test("bad input to ProcessQueue is a clear TypeError or RangeError", () => {
   pq.append([1]);
   assert.throws(() => pq.begin(), /has no handler/);
 });
+
+test("stop() mid-batch: an item whose result was delivered is not run again", async () => {
+  const out = new Queue<number>();
+  const pq = new ProcessQueue<Item>(task<Tasks, "record">(tasks, "record"), {
+    batchSize: 2,
+  });
+  // One batch: the first item is done at once, the second takes long.
+  pq.start([{ n: 1, out }, { n: 2, out, wait: 1500 }]);
+  assert.equal((await out.get({ timeout: 10_000 })).data, 1);
+  assert.equal(await pq.stop(), true);
+  assert.equal(pq.size, 1, "only the unfinished item is queued again");
+  pq.begin();
+  await pq.onIdle();
+  const rest: number[] = [];
+  for (;;) {
+    const msg = await out.get({ timeout: 0 }).catch(() => undefined);
+    if (!msg) break;
+    rest.push(msg.data);
+  }
+  assert.deepEqual(rest, [2], "item 1 ran once");
+});
+
+test("workers that cannot start: onIdle() rejects naming the cause after a few tries; the items stay queued", async () => {
+  const pq = new ProcessQueue<number>(
+    task(here("./fixtures/throws_at_import.ts"), "never"),
+  );
+  pq.start([1, 2, 3]);
+  await assert.rejects(
+    pq.onIdle(),
+    (e: Error) =>
+      /ProcessQueue "process-queue": \d+ workers in a row failed to start; the last: .*this module cannot be loaded/
+        .test(e.message) &&
+      /this module cannot be loaded/.test((e.cause as Error).message),
+  );
+  assert.equal(pq.size, 3);
+  assert.equal(pq.isAlive(), false);
+});

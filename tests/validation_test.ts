@@ -243,3 +243,96 @@ test("run(), task(), transfer(): the task, its options, the buffers", () => {
     /list must be an array/,
   );
 });
+
+test("unknown options are a TypeError naming the option, with a near match when there is one", async () => {
+  const { Feeder, feederSettings, imap, IterableQueue, map, ProcessQueue } =
+    await import("../mod.ts");
+  const fn = (x: number) => x;
+  throwsWith(
+    () => new Queue({ maxSize: 5 } as never),
+    TypeError,
+    /create a queue: options\.maxSize is not an option/,
+    /did you mean options\.maxsize\?/,
+  );
+  throwsWith(
+    () => new Queue({ color: "red" } as never),
+    TypeError,
+    /options\.color is not an option; the options are name, maxsize/,
+  );
+  const q = new Queue({ name: "checked" });
+  await rejectsWith(
+    q.put(1, { kinds: "x" } as never),
+    TypeError,
+    /options\.kinds is not an option \(did you mean options\.kind\?\)/,
+  );
+  await rejectsWith(
+    q.get({ timeOut: 5 } as never),
+    TypeError,
+    /options\.timeOut is not an option \(did you mean options\.timeout\?\)/,
+  );
+  assert.equal(q.size, 0, "nothing was put");
+  throwsWith(
+    () => new Msg({ data: 1, ordr: 2 } as never),
+    TypeError,
+    /init\.ordr is not an option \(did you mean init\.order\?\)/,
+  );
+  throwsWith(
+    () => task(fn, { timout: 5 } as never),
+    TypeError,
+    /options\.timout is not an option \(did you mean options\.timeout\?\)/,
+  );
+  throwsWith(
+    () => task(tasks, "sum", { resourceLimits: { maxOldSpaceMb: 5 } } as never),
+    TypeError,
+    /options\.resourceLimits\.maxOldSpaceMb is not an option/,
+  );
+  await rejectsWith(
+    map(fn, [1], { concurency: 2 } as never),
+    TypeError,
+    /options\.concurency is not an option \(did you mean options\.concurrency\?\)/,
+  );
+  await rejectsWith(
+    imap(fn, [1], { raise_if_error: false } as never).next(),
+    TypeError,
+    /options\.raise_if_error is not an option \(did you mean options\.raiseIfError\?\)/,
+  );
+  throwsWith(
+    () => new ProcessQueue(fn, { batch_size: 2 } as never),
+    TypeError,
+    /options\.batch_size is not an option \(did you mean options\.batchSize\?\)/,
+  );
+  throwsWith(
+    () => new IterableQueue({ maxsize: 1, nam: "x" } as never),
+    TypeError,
+    /options\.nam is not an option \(did you mean options\.name\?\)/,
+  );
+  // The guide's old Feeder example: a setting beside the options.
+  throwsWith(
+    () =>
+      new Feeder(
+        "crawler",
+        { writer: () => null, reader: fn, numWorkers: 2 } as never,
+      ),
+    TypeError,
+    /create a feeder: options\.numWorkers is not an option \(did you mean options\.settings\.numWorkers\?\)/,
+  );
+  throwsWith(
+    () =>
+      new Feeder(
+        "crawler",
+        { writer: () => null, reader: fn, onResults: fn } as never,
+      ),
+    TypeError,
+    /options\.onResults is not an option \(did you mean options\.onResult\?\)/,
+  );
+  throwsWith(
+    () => feederSettings("crawler", { num_processes: 2 } as never),
+    TypeError,
+    /settings\.num_processes is not an option; the options are emptyQueueSleepTime/,
+  );
+  throwsWith(
+    () => feederSettings("crawler", { num_workers: 2 } as never),
+    TypeError,
+    /settings\.num_workers is not an option \(did you mean settings\.numWorkers\?\)/,
+  );
+});

@@ -130,7 +130,12 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>> {
    */
   constructor(options?: QueueOptions) {
     const what = "create a queue";
-    const given = v.options(what, "options", options);
+    const given = v.options(what, "options", options, [
+      "name",
+      "maxsize",
+      "maxAttempts",
+      "onDeadLetter",
+    ]);
     const transport = (given as { [TRANSPORT]?: Transport })[TRANSPORT];
     if (transport) {
       this.#transport = transport;
@@ -356,7 +361,7 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>> {
     }
     try {
       const what = `get() from queue "${this.name}"`;
-      v.options(what, "options", options);
+      v.options(what, "options", options, ["timeout", "signal"]);
       v.number(what, "options.timeout", options.timeout, 0, { min: 0 });
       v.signal(what, "options.signal", options.signal);
     } catch (error) {
@@ -479,7 +484,7 @@ function checkKind(name: string, kind: string): void {
 
 function checkPut(name: string, options: PutOptions): void {
   const what = `put into queue "${name}"`;
-  v.options(what, "options", options);
+  v.options(what, "options", options, ["transfer", "kind", "order"]);
   v.array(what, "options.transfer", options.transfer);
   if (options.transfer) {
     checkTransferList(what, "options.transfer", options.transfer);

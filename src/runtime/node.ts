@@ -179,6 +179,14 @@ export const nodeRuntime: Runtime = {
       return undefined;
     }
   },
+  envDenied(name) {
+    try {
+      void process.env[name];
+      return false;
+    } catch {
+      return true;
+    }
+  },
   onTerminate(handler) {
     const deno = (globalThis as { Deno?: DenoSignals }).Deno;
     if (deno?.addSignalListener) {

@@ -88,6 +88,8 @@ export interface Runtime {
   onInterrupt(handler: () => void): (() => void) | undefined;
   /** An environment variable, or `undefined` (also where reading it is not allowed). */
   env(name: string): string | undefined;
+  /** Whether reading environment variable `name` is not allowed (Deno without `--allow-env`). */
+  envDenied(name: string): boolean;
   /**
    * Calls `handler` on SIGTERM until the returned function is called;
    * `undefined` where there are no signals.

@@ -110,6 +110,16 @@ function env(name: string): string | undefined {
   }
 }
 
+function envDenied(name: string): boolean {
+  const g = globalThis as Any;
+  try {
+    void (g.Deno?.env?.get(name) ?? g.process?.env?.[name]);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 function terminal(): ((text: string) => void) | undefined {
   const g = globalThis as Any;
   if (g.Deno?.stderr?.isTerminal?.()) {
@@ -136,6 +146,7 @@ export const webRuntime: Runtime = {
   onInterrupt,
   onTerminate,
   env,
+  envDenied,
   terminal,
   family: "web",
   cpus: (globalThis as Any).navigator?.hardwareConcurrency ?? 1,

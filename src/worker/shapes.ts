@@ -7,6 +7,7 @@ import { END, iterMsg, Msg, type Queue } from "../../mod.ts";
 import { errorToData } from "../errors.ts";
 import { type LogLevel, setLogSink } from "../log.ts";
 import type { TaskSpec } from "../task.ts";
+import { markUp } from "../respawn.ts";
 import { findUncloneable } from "../wire.ts";
 import { explain, load } from "./load.ts";
 
@@ -50,7 +51,7 @@ function safeJson(value: unknown): string {
  * chunk of results on `results`. While it runs, `log()` and the console
  * become messages on `results` (kind "log") with the current offset. `clock`
  * (shared with the main thread) holds the offset in progress and when it
- * started, for per-input timeouts.
+ * started, for per-input timeouts. `up` is raised once the task is loaded.
  */
 export async function mapWorker(
   inputs: Queue<MapChunk>,
@@ -60,8 +61,10 @@ export async function mapWorker(
   maxTasks: number,
   index: number,
   clock: Float64Array | undefined,
+  up: Int32Array | undefined,
 ): Promise<number> {
   const fn = await load(spec);
+  markUp(up);
   let offset = -1;
   const forward = (level: LogLevel, message: string) => {
     void results.put(
@@ -119,14 +122,21 @@ export async function mapWorker(
  * ProcessQueue's worker: asks for a batch (`asks`), handles each item of
  * the batch it gets (`batches`), and ends when it is told the queue is empty
  * (an end marker) — the main thread decides that, so no batch is stranded.
+ * `up` is raised once the handler is loaded; `finished` (shared with the
+ * main thread, which zeroes it before each batch) counts the items of the
+ * current batch that are done, so that a worker stopped mid-batch gives
+ * back only the others.
  */
 export async function drainWorker(
   asks: Queue<number>,
   batches: Queue<unknown[]>,
   failures: Queue<[unknown, unknown]>,
   spec: TaskSpec,
+  up: Int32Array | undefined,
+  finished: Int32Array | undefined,
 ): Promise<number> {
   const fn = await load(spec);
+  markUp(up);
   let handled = 0;
   for (;;) {
     await asks.put(handled);
@@ -139,35 +149,36 @@ export async function drainWorker(
         await failures.put([item, errorToData(explain(error, spec))]);
       }
       handled++;
+      if (finished) Atomics.add(finished, 0, 1);
     }
   }
 }
 
 /**
- * The feeder's reader worker: runs `context()` once, then `reader(item,
- * context)` for each item; reports each outcome on `outcomes`; returns
- * after `maxJobs` items so that a fresh worker replaces it.
+ * The feeder's reader worker: runs `context()` once (then raises `up`),
+ * then `reader(item, context)` for each `[id, item]`; reports each outcome
+ * as `[id, ok, value or error]` on `outcomes`; returns after `maxJobs`
+ * items so that a fresh worker replaces it.
  */
 export async function feederWorker(
-  items: Queue<unknown>,
-  outcomes: Queue<[ok: boolean, item: unknown, error: unknown]>,
+  items: Queue<[id: number, item: unknown]>,
+  outcomes: Queue<[id: number, ok: boolean, value: unknown]>,
   reader: TaskSpec,
   context: TaskSpec | undefined,
   maxJobs: number,
+  up: Int32Array | undefined,
 ): Promise<number> {
   const read = await load(reader);
   const ctx = context ? await (await load(context))() : undefined;
+  markUp(up);
   let jobs = 0;
   for await (const msg of iterMsg(items)) {
+    const [id, item] = msg.data;
     try {
-      const value = await read(msg.data, ctx);
-      await outcomes.put([true, undefined, value]);
+      const value = await read(item, ctx);
+      await outcomes.put([id, true, value]);
     } catch (error) {
-      await outcomes.put([
-        false,
-        msg.data,
-        errorToData(explain(error, reader)),
-      ]);
+      await outcomes.put([id, false, errorToData(explain(error, reader))]);
     }
     if (++jobs >= maxJobs) break;
   }
