@@ -37,6 +37,8 @@ const DENO_FLAGS = [
   "--allow-run",
   "--allow-env",
   "--allow-net",
+  // tests/readme_test.ts writes each docs block to a file there, to run it.
+  `--allow-write=${tmpdir()}`,
 ];
 
 function testFiles(dir, ending) {

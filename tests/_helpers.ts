@@ -51,10 +51,11 @@ export function runScript(
   file: URL,
   args: string[] = [],
   ms = 30_000,
+  options: { cwd?: string; denoFlags?: string[] } = {},
 ): Promise<
   { code: number | null; stdout: string; stderr: string; elapsed: number }
 > {
-  const argv = scriptArgv(file, args);
+  const argv = scriptArgv(file, args, options.denoFlags);
   const path = file.href;
   const started = performance.now();
   return new Promise((resolve, reject) => {
@@ -64,6 +65,7 @@ export function runScript(
     };
     delete env.FORCE_COLOR;
     const child = spawn(process.execPath, argv, {
+      cwd: options.cwd,
       stdio: ["ignore", "pipe", "pipe"],
       env,
     });
