@@ -24,6 +24,12 @@
 //                                          --url of the block's Redis) run
 //                                          beside the block and must exit 0;
 //                                          --module names a fixture as above
+//     <!-- test: split 2 1 -->             several programs in one block: each
+//                                          comment-only line after a blank line
+//                                          starts one (what comes before the
+//                                          first is shared by all); the first
+//                                          runs in 2 processes, the second in 1,
+//                                          all at once, and each must exit 0
 //     <!-- test: skip <reason> -->         not run; reported as skipped with it
 //   Blocks of a doc without such a comment yet take theirs from UNMARKED.
 import assert from "node:assert/strict";
@@ -57,8 +63,7 @@ const UNMARKED: Record<string, string> = {
   // taken for dead (its items would count twice in the exact sum).
   "await endqAndWaitRemote(inQ, 2); // 2 remote workers: one end marker each":
     "workers 2 --queue sum-in --results sum-out --module tasks.ts --export sum --claim-idle 10000",
-  "// in each of 2 producer processes":
-    "skip two programs (for 2 producer processes and the consumer processes) in one block: tests/redis/iterable_test.ts runs them so",
+  "// in each of 2 producer processes": "split 2 2",
 };
 
 const BLOCK_MS = 60_000;
@@ -207,6 +212,37 @@ const denoFlags = [
     : [`--import-map=${fileURLToPath(new URL("deno.json", repo))}`]),
 ];
 
+/**
+ * The programs of a block and how many processes run each: one, or the
+ * parts of a `split` block, each with the other parts' lines blanked (so
+ * that line numbers stay the doc's).
+ */
+function programs(block: Block, code: string): [string, number][] {
+  const split = block.directives.get("split");
+  if (!split) return [[code, 1]];
+  const counts = split.split(/\s+/).map(Number);
+  const lines = code.split("\n");
+  const ownLines = block.code.split("\n").length;
+  const starts: number[] = [];
+  for (let i = 0; i < ownLines; i++) {
+    if (/^\/\/ /.test(lines[i]) && (i === 0 || lines[i - 1].trim() === "")) {
+      starts.push(i);
+    }
+  }
+  if (starts.length !== counts.length) {
+    throw new Error(
+      `${block.doc}:${block.line}: split ${split} names ${counts.length} programs, the block has ${starts.length}`,
+    );
+  }
+  return starts.map((start, p) => {
+    const end = starts[p + 1] ?? ownLines;
+    const kept = lines.map((line, i) =>
+      i < starts[0] || i >= ownLines || (i >= start && i < end) ? line : ""
+    );
+    return [kept.join("\n"), counts[p]];
+  });
+}
+
 for (const doc of DOCS) {
   const text = await readText(new URL(doc, repo));
   for (const block of blocksOf(doc, text)) {
@@ -219,20 +255,30 @@ for (const doc of DOCS) {
     test(`${doc}:${block.line}: the block runs as written`, {
       skip,
     }, async () => {
-      const file = join(scratch, `${doc.replace(/\W/g, "_")}_${block.line}.ts`);
-      // The program's line N is the doc's line block.line + N - 1.
-      writeFileSync(file, await program(block));
-      const url = pathToFileURL(file);
+      const name = `${doc.replace(/\W/g, "_")}_${block.line}`;
+      // A program's line N is the doc's line block.line + N - 1.
+      const runs = programs(block, await program(block)).flatMap(
+        ([code, count], p) => {
+          const file = join(scratch, `${name}_${p + 1}.ts`);
+          writeFileSync(file, code);
+          return Array.from({ length: count }, () => pathToFileURL(file));
+        },
+      );
       const workers = await startWorkers(block);
       try {
-        const { code, stdout, stderr } = await runScript(url, [], BLOCK_MS, {
-          cwd: scratch,
-          denoFlags,
-        });
+        const results = await Promise.all(
+          runs.map((url) =>
+            runScript(url, [], BLOCK_MS, { cwd: scratch, denoFlags })
+          ),
+        );
+        const stdout = results.map((r) => r.stdout).join("");
+        const stderr = results.map((r) => r.stderr).join("");
         const where = `${doc}:${block.line} (its line N is the doc's line ${
           block.line - 1
         } + N)\nstdout:\n${stdout}\nstderr:\n${stderr}`;
-        assert.equal(code, 0, `exit code ${code}: ${where}`);
+        for (const { code } of results) {
+          assert.equal(code, 0, `exit code ${code}: ${where}`);
+        }
         checkOutput(block, stdout, where);
         for (const [i, w] of workers.entries()) {
           const exit = await within(
