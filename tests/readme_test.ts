@@ -1,7 +1,8 @@
 // The docs' TypeScript blocks (```ts / ```typescript) run as written, each
 // as its own program on the runtime running the tests, with a time bound:
 // it must exit 0 and print what its `console.log(...); // <output>` lines
-// say. A test is named after the block's file and line.
+// say (on Deno it is type-checked first). A test is named after the block's
+// file and line.
 //
 // Only what a block leaves to the reader is stood in for, always the same way:
 // - its imports of the package (`@workq/workq`, `@workq/workq/redis`, any
@@ -207,6 +208,8 @@ const denoFlags = [
   // npm: packages from Deno's cache, as the repository's deno.json says (the
   // scratch package.json would make Deno look in a node_modules/).
   "--node-modules-dir=none",
+  // Type-checked too, as the reader's editor or `deno check` sees the block.
+  "--check",
   ...(overHttp
     ? importFlags(pkg)
     : [`--import-map=${fileURLToPath(new URL("deno.json", repo))}`]),
