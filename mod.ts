@@ -6,9 +6,9 @@
  * threads by structured clone, and `ArrayBuffer`s can be moved without a
  * copy.
  *
- * Runs on Deno 2, Bun 1 and Node 22/24 (Web Workers on Bun and Deno over
- * https, `node:worker_threads` on Node and for Deno's local modules); the
- * core imports no `node:` module. Also here: {@linkcode map} / {@linkcode imap}
+ * Runs on Deno 2, Bun 1 and Node 22/24 (Web Workers on Bun,
+ * `node:worker_threads` on Node and Deno, also when Deno loads workq from
+ * JSR); the core imports no `node:` module. Also here: {@linkcode map} / {@linkcode imap}
  * (mpmq, `Pool.map`), {@linkcode ProcessQueue} (smq), {@linkcode IterableQueue}
  * (iterable-queue), {@linkcode Feeder} (QuasiQueue). The Redis transport is
  * the separate export `@workq/workq/redis`.

@@ -1,5 +1,7 @@
 // The whole test suite on Deno, Bun, Node 22 and Node 24, against the .ts
-// sources, and on both Node versions against the emitted .js form too.
+// sources, on Deno again with workq loaded over http (as Deno users load it
+// from JSR over https), and on both Node versions against the emitted .js
+// form too.
 // Ends with one line "N passed, N failed" over every runtime; exits non-zero
 // if any runtime failed or ran no test.
 //
@@ -9,9 +11,18 @@
 //   node scripts/test.mjs consumers  (the scratch consumer projects only)
 // The build (tsc into dist/, and dist/npm/) runs every time.
 import { execFileSync, spawn } from "node:child_process";
-import { readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { buildNpmPackage, runConsumers } from "./consumers.mjs";
+import { serveStatic } from "./serve.mjs";
 import {
   ensureDevDeps,
   ensureRedisServer,
@@ -26,6 +37,8 @@ const DENO_FLAGS = [
   "--allow-run",
   "--allow-env",
   "--allow-net",
+  // tests/readme_test.ts writes each docs block to a file there, to run it.
+  `--allow-write=${tmpdir()}`,
 ];
 
 function testFiles(dir, ending) {
@@ -45,6 +58,7 @@ function stripAnsi(text) {
   );
 }
 
+/** [passed, failed, skipped] as the runner's summary gives them. */
 function counts(kind, output) {
   const text = stripAnsi(output);
   const pick = (re) => {
@@ -52,13 +66,24 @@ function counts(kind, output) {
     return all.length ? Number(all[all.length - 1][1]) : NaN;
   };
   if (kind === "deno") {
-    const m = [...text.matchAll(/(\d+) passed \| (\d+) failed/g)].pop();
-    return m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
+    const m = [
+      ...text.matchAll(/(\d+) passed \| (\d+) failed(?: \| (\d+) ignored)?/g),
+    ]
+      .pop();
+    return m ? [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)] : [NaN, NaN, 0];
   }
   if (kind === "bun") {
-    return [pick(/^\s*(\d+) pass$/gm), pick(/^\s*(\d+) fail$/gm)];
+    return [
+      pick(/^\s*(\d+) pass$/gm),
+      pick(/^\s*(\d+) fail$/gm),
+      pick(/^\s*(\d+) skip$/gm) || 0,
+    ];
   }
-  return [pick(/^[ℹ#] pass (\d+)$/gm), pick(/^[ℹ#] fail (\d+)$/gm)];
+  return [
+    pick(/^[ℹ#] pass (\d+)$/gm),
+    pick(/^[ℹ#] fail (\d+)$/gm),
+    pick(/^[ℹ#] skipped (\d+)$/gm) || 0,
+  ];
 }
 
 function runSuite(label, kind, command, args) {
@@ -82,8 +107,8 @@ function runSuite(label, kind, command, args) {
     }, TIMEOUT_MS);
     child.on("close", (code, signal) => {
       clearTimeout(timer);
-      const [passed, failed] = counts(kind, output);
-      resolve({ label, code, signal, passed, failed });
+      const [passed, failed, skipped] = counts(kind, output);
+      resolve({ label, code, signal, passed, failed, skipped });
     });
   });
 }
@@ -121,10 +146,51 @@ try {
   process.exit(1);
 }
 
+/**
+ * The "deno (http)" lane: the repository served on loopback, and one file:
+ * runner per test module that imports it by http: URL (deno test takes only
+ * local modules). Everything the tests load then comes over http, workq's
+ * worker modules too. Returns the lane's arguments and its cleanup.
+ */
+async function overHttp(tests) {
+  const server = await serveStatic(root);
+  const dir = mkdtempSync(join(tmpdir(), "workq-http-"));
+  // The repository's import map (ioredis), without its exclusion of dist/.
+  const { imports } = JSON.parse(readFileSync(join(root, "deno.json"), "utf8"));
+  writeFileSync(
+    join(dir, "deno.json"),
+    JSON.stringify({ imports, nodeModulesDir: "none" }),
+  );
+  for (const file of tests) {
+    const url = `${server.origin}/${file.split("\\").join("/")}`;
+    writeFileSync(
+      join(dir, relative("tests", file).replace(/[\\/]/g, "__")),
+      `import ${JSON.stringify(url)};\n`,
+    );
+  }
+  return {
+    args: [
+      "test",
+      "--config",
+      join(dir, "deno.json"),
+      ...DENO_FLAGS,
+      `--allow-import=${server.host}`,
+      // A module cached from an earlier run on the same port must not hide a change.
+      `--reload=${server.origin}`,
+      dir,
+    ],
+    cleanup: async () => {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 const tsTests = testFiles(join(root, "tests"), "_test.ts");
 const jsTests = testFiles(join(root, "dist", "tests"), "_test.js");
 const allSuites = [
   ["deno", "deno", bin.deno, ["test", ...DENO_FLAGS, "tests/"]],
+  ["deno (http)", "deno", bin.deno, () => overHttp(tsTests)],
   ["bun", "bun", bin.bun, ["test", "--timeout", "60000", "./tests/"]],
   ["node22", "node", bin.node22, [
     "--test",
@@ -207,7 +273,16 @@ async function staticChecks() {
 const results = [];
 if (wanted("static")) results.push(await staticChecks());
 for (const [label, kind, command, args] of suites) {
-  results.push(await runSuite(label, kind, command, args));
+  if (typeof args !== "function") {
+    results.push(await runSuite(label, kind, command, args));
+    continue;
+  }
+  const lane = await args();
+  try {
+    results.push(await runSuite(label, kind, command, lane.args));
+  } finally {
+    await lane.cleanup();
+  }
 }
 if (wanted("consumers")) results.push(runConsumers(bin));
 
@@ -226,9 +301,9 @@ for (const r of results) {
   console.log(
     `${ok ? "ok  " : "FAIL"} ${
       r.label.padEnd(22)
-    } ${r.passed} passed, ${r.failed} failed (${why})${
-      ran ? "" : ", ran no test"
-    }`,
+    } ${r.passed} passed, ${r.failed} failed${
+      r.skipped ? `, ${r.skipped} skipped` : ""
+    } (${why})${ran ? "" : ", ran no test"}`,
   );
 }
 if (results.length === 0) bad = true;

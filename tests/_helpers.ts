@@ -6,24 +6,57 @@ import { fileURLToPath } from "node:url";
 /** The extension of the sources the tests run from (.ts, or .js in the emitted form). */
 export const ext: string = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
 
+/**
+ * Whether the tests were loaded over http(s) (Deno only: the "deno (http)"
+ * lane of scripts/test.mjs, as Deno users load workq from JSR). A test that
+ * cannot apply there is skipped with `{ skip: overHttp && "reason" }`.
+ */
+export const overHttp: boolean = !import.meta.url.startsWith("file:");
+
+/** Deno's flags that let a child import modules from where the tests came. */
+export function importFlags(file: URL): string[] {
+  if (file.protocol === "file:") return [];
+  // --reload: a cached copy of an earlier run on the same port must not hide
+  // a change. The served deno.json maps the package's bare imports (ioredis).
+  return [
+    `--allow-import=${file.host}`,
+    `--reload=${file.origin}`,
+    `--import-map=${file.origin}/deno.json`,
+  ];
+}
+
 /** The URL of a module beside the tests, in the same form as the tests. */
 export function here(path: string): URL {
   return new URL(path.replace(/\.ts$/, ext), import.meta.url);
 }
 
-/** Runs a script on this runtime; resolves with its exit code and output, or rejects after `ms`. */
+/**
+ * The arguments that run `file` with this runtime's executable: on Deno
+ * `run`, `denoFlags` and what lets it import from where the tests came (a
+ * script over http is run by its URL, as the tests were).
+ */
+export function scriptArgv(
+  file: URL,
+  args: string[] = [],
+  denoFlags: string[] = ["--allow-read"],
+): string[] {
+  const path = file.protocol === "file:" ? fileURLToPath(file) : file.href;
+  return "Deno" in globalThis
+    ? ["run", ...denoFlags, ...importFlags(file), path, ...args]
+    : [path, ...args];
+}
+
+/** Runs a script (file:, or http: on Deno) on this runtime; resolves with its exit code and output, or rejects after `ms`. */
 export function runScript(
   file: URL,
   args: string[] = [],
   ms = 30_000,
+  options: { cwd?: string; denoFlags?: string[] } = {},
 ): Promise<
   { code: number | null; stdout: string; stderr: string; elapsed: number }
 > {
-  const isDeno = "Deno" in globalThis;
-  const path = fileURLToPath(file);
-  const argv = isDeno
-    ? ["run", "--allow-read", path, ...args]
-    : [path, ...args];
+  const argv = scriptArgv(file, args, options.denoFlags);
+  const path = file.href;
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const env: Record<string, string | undefined> = {
@@ -32,6 +65,7 @@ export function runScript(
     };
     delete env.FORCE_COLOR;
     const child = spawn(process.execPath, argv, {
+      cwd: options.cwd,
       stdio: ["ignore", "pipe", "pipe"],
       env,
     });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { here, runScript } from "./_helpers.ts";
+import { here, overHttp, runScript } from "./_helpers.ts";
 
 test("ezq's sum example prints the exact sum and the process exits by itself", async () => {
   const { code, stdout, stderr } = await runScript(here("../examples/sum.ts"), [
@@ -58,7 +58,10 @@ test("the map, ProcessQueue and IterableQueue examples print their results and e
   assert.match(iq.stdout, /30 items consumed/);
 });
 
-test("the Feeder example hashes every file of a tree and stops by itself", async () => {
+test("the Feeder example hashes every file of a tree and stops by itself", {
+  skip: overHttp &&
+    "the example finds the tree to hash beside itself by its file: URL",
+}, async () => {
   const { code, stdout, stderr } = await runScript(
     here("../examples/hash_tree.ts"),
   );

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { imap, map, MapFailure, task, WorkerError } from "../mod.ts";
 import { startScript } from "./_child.ts";
-import { here, runScript } from "./_helpers.ts";
+import { here, runScript, scriptArgv } from "./_helpers.ts";
 
 const tasks = here("./fixtures/tasks.ts");
 type Tasks = typeof import("./fixtures/tasks.ts");
@@ -161,9 +161,7 @@ test("an aborted signal stops the map and rejects with its reason", async () => 
 test("Ctrl-C during a map stops the workers, rejects clearly, and the process exits", async () => {
   const { spawn } = await import("node:child_process");
   const process = (await import("node:process")).default;
-  const { fileURLToPath } = await import("node:url");
-  const file = fileURLToPath(here("./fixtures/map_sigint.ts"));
-  const args = "Deno" in globalThis ? ["run", "--allow-read", file] : [file];
+  const args = scriptArgv(here("./fixtures/map_sigint.ts"));
   const child = spawn(process.execPath, args, {
     stdio: ["ignore", "pipe", "pipe"],
   });

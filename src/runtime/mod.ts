@@ -15,14 +15,12 @@ export type {
 
 // Bun (and browsers) get Web Workers; Node has only worker_threads, which
 // is imported lazily so that the Web Worker path never loads a `node:`
-// module. Deno has both: its Web Workers cannot be stopped in a busy loop
-// (terminate() leaves the thread spinning and the process never exits) and
-// never report their end, while its worker_threads can and do; but those
-// load only file: modules, so a workq loaded over https: (from JSR) keeps
-// Web Workers there.
+// module. Deno has both and gets worker_threads, wherever workq was loaded
+// from (file:, or https: from JSR): its Web Workers cannot be stopped in a
+// busy loop (terminate() leaves the thread spinning and the process never
+// exits) and never report their end, while its worker_threads can and do.
 const g = globalThis as { Worker?: unknown; Deno?: unknown };
-const useWebWorkers = typeof g.Worker === "function" &&
-  (g.Deno === undefined || !import.meta.url.startsWith("file:"));
+const useWebWorkers = typeof g.Worker === "function" && g.Deno === undefined;
 
 /** The runtime family of this process, chosen once. */
 export const runtime: Runtime = useWebWorkers

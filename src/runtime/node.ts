@@ -25,13 +25,26 @@ const pipesConsole = !("Deno" in globalThis);
 // Deno runs worker_threads too, but stalls silently at a heap limit.
 const honoursLimits = !("Deno" in globalThis);
 
+// worker_threads load only file: and data: modules: a worker module from
+// anywhere else (https: when Deno loads workq from JSR) is imported by a
+// data: module, which Deno's worker_threads accept and can still terminate
+// in a busy loop (measured on Deno 2.9.6).
+function workerModule(url: URL): URL {
+  if (url.protocol === "file:" || url.protocol === "data:") return url;
+  return new URL(
+    `data:text/javascript,import ${
+      encodeURIComponent(JSON.stringify(url.href))
+    };`,
+  );
+}
+
 function spawn(
   url: URL,
   name: string,
   events: WorkerEvents,
   limits?: ResourceLimits,
 ): WorkerPort {
-  const worker = new Worker(url, {
+  const worker = new Worker(workerModule(url), {
     name,
     resourceLimits: honoursLimits ? limits : undefined,
   });

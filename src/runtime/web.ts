@@ -1,5 +1,5 @@
 /**
- * Web Workers, as Deno and Bun provide them.
+ * Web Workers, as Bun and browsers provide them (Deno takes worker_threads: see mod.ts).
  * @module
  */
 import type {

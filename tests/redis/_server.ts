@@ -3,14 +3,11 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import process from "node:process";
-import { fileURLToPath } from "node:url";
+import { scriptArgv } from "../_helpers.ts";
 
 /** The runtime's command line for a script, as the worker CLI is started. */
 export function scriptArgs(file: URL, args: string[]): string[] {
-  const path = fileURLToPath(file);
-  return "Deno" in globalThis
-    ? ["run", "--allow-net", "--allow-env", "--allow-read", path, ...args]
-    : [path, ...args];
+  return scriptArgv(file, args, ["--allow-net", "--allow-env", "--allow-read"]);
 }
 
 /** A script started as a child process, with what it printed so far. */

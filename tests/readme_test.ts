@@ -1,0 +1,313 @@
+// The docs' TypeScript blocks (```ts / ```typescript) run as written, each
+// as its own program on the runtime running the tests, with a time bound:
+// it must exit 0 and print what its `console.log(...); // <output>` lines
+// say (on Deno it is type-checked first). A test is named after the block's
+// file and line.
+//
+// Only what a block leaves to the reader is stood in for, always the same way:
+// - its imports of the package (`@workq/workq`, `@workq/workq/redis`, any
+//   export of deno.json) load this form of the sources (the .ts files, the
+//   emitted .js, or the files over http in the "deno (http)" lane);
+// - a Redis URL ("redis://..." or "rediss://...") is a private redis-server
+//   on loopback (tests/redis/_server.ts);
+// - the rest is said by an HTML comment on the line before the block, one
+//   or more `key value` separated by ";":
+//     <!-- test: runtimes deno node -->   only there (deno, bun, node)
+//     <!-- test: stand-ins map.ts -->      appends tests/fixtures/readme/map.ts
+//                                          (the names the block leaves undefined;
+//                                          after the block, so lines stay)
+//     <!-- test: module ./crawl.ts crawl.ts -->
+//                                          the string "./crawl.ts" in the block
+//                                          is tests/fixtures/readme/crawl.ts
+//     <!-- test: workers 2 --queue q --module tasks.ts --export sum -->
+//                                          2 Redis worker processes (the
+//                                          package's redis/worker export, with
+//                                          --url of the block's Redis) run
+//                                          beside the block and must exit 0;
+//                                          --module names a fixture as above
+//     <!-- test: split 2 1 -->             several programs in one block: each
+//                                          comment-only line after a blank line
+//                                          starts one (what comes before the
+//                                          first is shared by all); the first
+//                                          runs in 2 processes, the second in 1,
+//                                          all at once, and each must exit 0
+//     <!-- test: skip <reason> -->         not run; reported as skipped with it
+//   Blocks of a doc without such a comment yet take theirs from UNMARKED.
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { ext, here, importFlags, overHttp, runScript } from "./_helpers.ts";
+import {
+  type Child,
+  type RedisServer,
+  startRedis,
+  startScript,
+  within,
+} from "./redis/_server.ts";
+
+/** The docs whose blocks run, relative to the repository. */
+const DOCS = ["README.md"];
+
+/**
+ * Directives for blocks whose doc has no `<!-- test: -->` comment before
+ * them yet, keyed by a line of the block. Move each into its doc.
+ */
+const UNMARKED: Record<string, string> = {
+  "for await (const r of imap(task, endlessStream(), { ordered: false })) {} // lazy, bounded memory":
+    "stand-ins map_stand_ins.ts",
+  'reader: task(new URL("./crawl.ts", import.meta.url), "reader"),':
+    "stand-ins feeder_stand_ins.ts; module ./crawl.ts crawl.ts",
+  // A long claim time: a worker descheduled on a busy machine must not be
+  // taken for dead (its items would count twice in the exact sum).
+  "await endqAndWaitRemote(inQ, 2); // 2 remote workers: one end marker each":
+    "workers 2 --queue sum-in --results sum-out --module tasks.ts --export sum --claim-idle 10000",
+  "// in each of 2 producer processes": "split 2 2",
+};
+
+const BLOCK_MS = 60_000;
+const runtimeName = "Deno" in globalThis
+  ? "deno"
+  : "Bun" in globalThis
+  ? "bun"
+  : "node";
+// The docs are in the repository (above dist/ in the emitted form); the
+// package is this form of it, beside the tests.
+const repo = new URL(ext === ".js" ? "../../" : "../", import.meta.url);
+const pkg = here("../mod.ts");
+
+async function readText(url: URL): Promise<string> {
+  if (url.protocol === "file:") return readFileSync(fileURLToPath(url), "utf8");
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`GET ${url}: ${response.status}`);
+  return await response.text();
+}
+
+interface Block {
+  doc: string;
+  /** The line of the block's first code line in its doc. */
+  line: number;
+  code: string;
+  directives: Map<string, string>;
+}
+
+function parseDirectives(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of text.split(";")) {
+    const m = /^\s*(\S+)\s*(.*?)\s*$/.exec(part);
+    if (m) out.set(m[1], m[2]);
+  }
+  return out;
+}
+
+function blocksOf(doc: string, text: string): Block[] {
+  const lines = text.split("\n");
+  const blocks: Block[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    if (!/^```(ts|typescript)\s*$/.test(lines[i])) continue;
+    const start = i + 1;
+    let end = start;
+    while (end < lines.length && !/^```\s*$/.test(lines[end])) end++;
+    const code = lines.slice(start, end);
+    let before = i - 1;
+    while (before >= 0 && lines[before].trim() === "") before--;
+    const comment = before >= 0
+      ? /^<!--\s*test:(.*)-->\s*$/.exec(lines[before].trim())
+      : null;
+    const unmarked = Object.entries(UNMARKED).find(([key]) =>
+      code.some((l) => l.trim() === key)
+    );
+    blocks.push({
+      doc,
+      line: start + 1,
+      code: code.join("\n"),
+      directives: parseDirectives(comment?.[1] ?? unmarked?.[1] ?? ""),
+    });
+    i = end;
+  }
+  return blocks;
+}
+
+/** What the block's `console.log(...); // <output>` lines say it prints. */
+function expectedOutput(code: string): string[] {
+  return [...code.matchAll(/console\.log\(.*\);\s*\/\/\s*(.+?)\s*$/gm)]
+    .map((m) => m[1]);
+}
+
+const deno = JSON.parse(await readText(new URL("deno.json", repo))) as {
+  name: string;
+  exports: Record<string, string>;
+};
+// The package's import specifiers, longest first ("@workq/workq/redis" before "@workq/workq").
+const specifiers = Object.entries(deno.exports)
+  .map(([key, path]) => [
+    deno.name + key.slice(1),
+    new URL(path.replace(/\.ts$/, ext), pkg).href,
+  ])
+  .sort((a, b) => b[0].length - a[0].length);
+
+let redis: Promise<RedisServer> | undefined;
+const scratch = mkdtempSync(join(tmpdir(), "workq-readme-"));
+// Node runs the blocks' TypeScript as ES modules.
+writeFileSync(
+  join(scratch, "package.json"),
+  JSON.stringify({ type: "module" }),
+);
+after(async () => {
+  if (redis) await (await redis).stop();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+async function program(block: Block): Promise<string> {
+  let code = block.code;
+  for (const [name, url] of specifiers) {
+    code = code.replaceAll(`"${name}"`, JSON.stringify(url));
+  }
+  if (/"rediss?:\/\/[^"]*"/.test(code)) {
+    const server = await (redis ??= startRedis());
+    code = code.replace(/"rediss?:\/\/[^"]*"/g, JSON.stringify(server.url));
+  }
+  const module = block.directives.get("module");
+  if (module) {
+    const [literal, fixture] = module.split(/\s+/);
+    const url = here(`./fixtures/readme/${fixture}`).href;
+    code = code.replaceAll(JSON.stringify(literal), JSON.stringify(url));
+  }
+  const standIns = block.directives.get("stand-ins");
+  if (standIns) {
+    code += `\n${await readText(
+      new URL(`tests/fixtures/readme/${standIns}`, repo),
+    )}`;
+  }
+  return code;
+}
+
+/** Starts the Redis worker processes a `workers` directive asks for. */
+async function startWorkers(block: Block): Promise<Child[]> {
+  const spec = block.directives.get("workers");
+  if (!spec) return [];
+  const [count, ...args] = spec.split(/\s+/);
+  const at = args.indexOf("--module");
+  if (at >= 0) args[at + 1] = here(`./fixtures/readme/${args[at + 1]}`).href;
+  const server = await (redis ??= startRedis());
+  const cli = here(
+    "../" + deno.exports["./redis/worker"].replace(/^\.\//, ""),
+  );
+  return Array.from(
+    { length: Number(count) },
+    () => startScript(cli, ["--url", server.url, ...args]),
+  );
+}
+
+const denoFlags = [
+  "--allow-read",
+  "--allow-env",
+  "--allow-net",
+  // npm: packages from Deno's cache, as the repository's deno.json says (the
+  // scratch package.json would make Deno look in a node_modules/).
+  "--node-modules-dir=none",
+  // Type-checked too, as the reader's editor or `deno check` sees the block.
+  "--check",
+  ...(overHttp
+    ? importFlags(pkg)
+    : [`--import-map=${fileURLToPath(new URL("deno.json", repo))}`]),
+];
+
+/**
+ * The programs of a block and how many processes run each: one, or the
+ * parts of a `split` block, each with the other parts' lines blanked (so
+ * that line numbers stay the doc's).
+ */
+function programs(block: Block, code: string): [string, number][] {
+  const split = block.directives.get("split");
+  if (!split) return [[code, 1]];
+  const counts = split.split(/\s+/).map(Number);
+  const lines = code.split("\n");
+  const ownLines = block.code.split("\n").length;
+  const starts: number[] = [];
+  for (let i = 0; i < ownLines; i++) {
+    if (/^\/\/ /.test(lines[i]) && (i === 0 || lines[i - 1].trim() === "")) {
+      starts.push(i);
+    }
+  }
+  if (starts.length !== counts.length) {
+    throw new Error(
+      `${block.doc}:${block.line}: split ${split} names ${counts.length} programs, the block has ${starts.length}`,
+    );
+  }
+  return starts.map((start, p) => {
+    const end = starts[p + 1] ?? ownLines;
+    const kept = lines.map((line, i) =>
+      i < starts[0] || i >= ownLines || (i >= start && i < end) ? line : ""
+    );
+    return [kept.join("\n"), counts[p]];
+  });
+}
+
+for (const doc of DOCS) {
+  const text = await readText(new URL(doc, repo));
+  for (const block of blocksOf(doc, text)) {
+    const runtimes = block.directives.get("runtimes")?.split(/[\s,]+/);
+    const skip = block.directives.has("skip")
+      ? block.directives.get("skip") || "skipped without a reason"
+      : runtimes && !runtimes.includes(runtimeName)
+      ? `for ${runtimes.join(", ")} only`
+      : false;
+    test(`${doc}:${block.line}: the block runs as written`, {
+      skip,
+    }, async () => {
+      const name = `${doc.replace(/\W/g, "_")}_${block.line}`;
+      // A program's line N is the doc's line block.line + N - 1.
+      const runs = programs(block, await program(block)).flatMap(
+        ([code, count], p) => {
+          const file = join(scratch, `${name}_${p + 1}.ts`);
+          writeFileSync(file, code);
+          return Array.from({ length: count }, () => pathToFileURL(file));
+        },
+      );
+      const workers = await startWorkers(block);
+      try {
+        const results = await Promise.all(
+          runs.map((url) =>
+            runScript(url, [], BLOCK_MS, { cwd: scratch, denoFlags })
+          ),
+        );
+        const stdout = results.map((r) => r.stdout).join("");
+        const stderr = results.map((r) => r.stderr).join("");
+        const where = `${doc}:${block.line} (its line N is the doc's line ${
+          block.line - 1
+        } + N)\nstdout:\n${stdout}\nstderr:\n${stderr}`;
+        for (const { code } of results) {
+          assert.equal(code, 0, `exit code ${code}: ${where}`);
+        }
+        checkOutput(block, stdout, where);
+        for (const [i, w] of workers.entries()) {
+          const exit = await within(
+            BLOCK_MS,
+            `worker ${i + 1} beside ${doc}:${block.line} (stderr: ${w.stderr})`,
+            w.exit,
+          );
+          assert.equal(exit, 0, `worker ${i + 1} beside ${where}: ${w.stderr}`);
+        }
+      } finally {
+        for (const w of workers) w.child.kill("SIGKILL");
+      }
+    });
+  }
+}
+
+/** The block printed, in order, what its `// <output>` comments say. */
+function checkOutput(block: Block, stdout: string, where: string): void {
+  const printed = stdout.split("\n").map((l) => l.trim());
+  let at = 0;
+  for (const want of expectedOutput(block.code)) {
+    const plain = want.replace(/"/g, "");
+    const found = printed.findIndex((l, i) =>
+      i >= at && (l === want || l === plain)
+    );
+    assert.ok(found >= 0, `it should print ${want}: ${where}`);
+    at = found + 1;
+  }
+}
