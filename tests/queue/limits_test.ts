@@ -28,7 +28,7 @@ test(
     );
     await q.put("small");
     const got = await run(
-      async (q: Queue<string>) => (await q.get({ timeout: 10_000 })).data,
+      async (q: Queue<unknown>) => (await q.get({ timeout: 10_000 })).data,
       q,
     ).result;
     assert.equal(got, "small");
