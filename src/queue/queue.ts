@@ -324,10 +324,8 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>> {
         }
       }
     } else if (typeof data === "string" && data.length > MAX_STRING_LENGTH) {
-      return Promise.reject(
-        new RangeError(
-          `Cannot put into queue "${this.name}": ${tooLong("value", data)}`,
-        ),
+      throw new RangeError(
+        `Cannot put into queue "${this.name}": ${tooLong("value", data)}`,
       );
     } else if (typeof data === "function" || typeof data === "symbol") {
       throw cloneError(`put into queue "${this.name}"`, data, "not cloneable");
