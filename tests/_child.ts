@@ -2,7 +2,7 @@
 // for its output, send it signals, wait for its exit — every wait bounded.
 import { spawn } from "node:child_process";
 import process from "node:process";
-import { fileURLToPath } from "node:url";
+import { scriptArgv } from "./_helpers.ts";
 
 /** How to run the child: its environment and Deno's permission flags. */
 export interface ChildOptions {
@@ -32,10 +32,8 @@ export function startScript(
   args: string[] = [],
   options: ChildOptions = {},
 ): Child {
-  const path = fileURLToPath(file);
-  const argv = "Deno" in globalThis
-    ? ["run", ...(options.deno ?? ["--allow-read"]), path, ...args]
-    : [path, ...args];
+  const argv = scriptArgv(file, args, options.deno ?? ["--allow-read"]);
+  const path = file.href;
   const env: Record<string, string | undefined> = {
     ...process.env,
     NO_COLOR: "1",
