@@ -242,9 +242,11 @@ for (const kind of ["missing", "throws", "exits", "plain"]) {
     },
     async () => {
       const { fileURLToPath } = await import("node:url");
-      const own = fileURLToPath(here("./fixtures/"));
+      const deno = kind === "plain"
+        ? [`--allow-read=${fileURLToPath(here("./fixtures/"))}`]
+        : ["--allow-read"];
       const child = startScript(here("./fixtures/feeder_nostart.ts"), [kind], {
-        deno: kind === "plain" ? [`--allow-read=${own}`] : ["--allow-read"],
+        deno,
       });
       await child.exit(30_000);
       const out = child.stdout();
