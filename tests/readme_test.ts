@@ -37,6 +37,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import process from "node:process";
 import { after, test } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { ext, here, importFlags, overHttp, runScript } from "./_helpers.ts";
@@ -149,6 +150,11 @@ const specifiers = Object.entries(deno.exports)
   .sort((a, b) => b[0].length - a[0].length);
 
 let redis: Promise<RedisServer> | undefined;
+let started: RedisServer | undefined;
+/** The blocks' one redis-server, started on first use. */
+function redisServer(): Promise<RedisServer> {
+  return redis ??= startRedis().then((server) => (started = server));
+}
 const scratch = mkdtempSync(join(tmpdir(), "workq-readme-"));
 // Node runs the blocks' TypeScript as ES modules.
 writeFileSync(
@@ -159,6 +165,11 @@ after(async () => {
   if (redis) await (await redis).stop();
   rmSync(scratch, { recursive: true, force: true });
 });
+// Also when a failure ends the run before `after` (seen on Deno).
+process.on("exit", () => {
+  started?.child.kill("SIGKILL");
+  rmSync(scratch, { recursive: true, force: true });
+});
 
 async function program(block: Block): Promise<string> {
   let code = block.code;
@@ -166,7 +177,7 @@ async function program(block: Block): Promise<string> {
     code = code.replaceAll(`"${name}"`, JSON.stringify(url));
   }
   if (/"rediss?:\/\/[^"]*"/.test(code)) {
-    const server = await (redis ??= startRedis());
+    const server = await redisServer();
     code = code.replace(/"rediss?:\/\/[^"]*"/g, JSON.stringify(server.url));
   }
   const module = block.directives.get("module");
@@ -191,7 +202,7 @@ async function startWorkers(block: Block): Promise<Child[]> {
   const [count, ...args] = spec.split(/\s+/);
   const at = args.indexOf("--module");
   if (at >= 0) args[at + 1] = here(`./fixtures/readme/${args[at + 1]}`).href;
-  const server = await (redis ??= startRedis());
+  const server = await redisServer();
   const cli = here(
     "../" + deno.exports["./redis/worker"].replace(/^\.\//, ""),
   );
