@@ -56,17 +56,7 @@ const DOCS = ["README.md"];
  * Directives for blocks whose doc has no `<!-- test: -->` comment before
  * them yet, keyed by a line of the block. Move each into its doc.
  */
-const UNMARKED: Record<string, string> = {
-  "for await (const r of imap(task, endlessStream(), { ordered: false })) {} // lazy, bounded memory":
-    "stand-ins map_stand_ins.ts",
-  'reader: task(new URL("./crawl.ts", import.meta.url), "reader"),':
-    "stand-ins feeder_stand_ins.ts; module ./crawl.ts crawl.ts",
-  // A long claim time: a worker descheduled on a busy machine must not be
-  // taken for dead (its items would count twice in the exact sum).
-  "await endqAndWaitRemote(inQ, 2); // 2 remote workers: one end marker each":
-    "workers 2 --queue sum-in --results sum-out --module tasks.ts --export sum --claim-idle 10000",
-  "// in each of 2 producer processes": "split 2 2",
-};
+const UNMARKED: Record<string, string> = {};
 
 const BLOCK_MS = 60_000;
 const runtimeName = "Deno" in globalThis
