@@ -11,6 +11,9 @@ import { runtime } from "../runtime/mod.ts";
 import { takeTransfer } from "../transfer.ts";
 import { explain, load } from "./load.ts";
 import { cloneError, decode, encode } from "../wire.ts";
+// Registers how a queue is revived from its descriptor: arguments and queue
+// items hold queues whatever the task imports.
+import "../queue/queue.ts";
 import type { StartMessage, WorkerMessage } from "./protocol.ts";
 
 const scope = runtime.workerScope();

@@ -3,7 +3,6 @@
  * evaluated with workq's exports in scope.
  * @module
  */
-import * as workq from "../../mod.ts";
 import type { TaskFunction, TaskSpec } from "../task.ts";
 
 const HINT =
@@ -22,6 +21,9 @@ export async function load(spec: TaskSpec): Promise<TaskFunction> {
     }
     return fn;
   }
+  // Only a function task needs workq's exports as its scope: module tasks
+  // import what they use, and their workers load no more than that.
+  const workq = await import("../exports.ts");
   const names = Object.keys(workq);
   let fn: unknown;
   try {

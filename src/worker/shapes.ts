@@ -3,7 +3,9 @@
  * module tasks that load the user's task and drive it.
  * @module
  */
-import { END, iterMsg, Msg, type Queue } from "../../mod.ts";
+import { END, Msg } from "../msg.ts";
+import { iterMsg } from "../queue/iter.ts";
+import type { Queue } from "../queue/queue.ts";
 import { errorToData } from "../errors.ts";
 import { type LogLevel, setLogSink } from "../log.ts";
 import type { TaskSpec } from "../task.ts";

@@ -1,0 +1,65 @@
+/**
+ * Everything workq exports, gathered once: `mod.ts` re-exports it, and a
+ * function task's worker gives it to the task's source as its scope (see
+ * `worker/load.ts`). No module of `src/` imports `mod.ts`.
+ * @module
+ */
+import { runtime } from "./runtime/mod.ts";
+
+export { END, Msg, type MsgInit } from "./msg.ts";
+export {
+  type DeadLetter,
+  type GetOptions,
+  type PutOptions,
+  Queue,
+  type QueueOptions,
+} from "./queue/queue.ts";
+export { iterMsg, iterSortq } from "./queue/iter.ts";
+export { endq, endqAndWait } from "./endq.ts";
+export { run, WorkerHandle } from "./run.ts";
+export {
+  type ResourceLimits,
+  type Task,
+  task,
+  type TaskFunction,
+  type TaskOptions,
+  type TaskRef,
+} from "./task.ts";
+export { transfer } from "./transfer.ts";
+export {
+  imap,
+  map,
+  MapFailure,
+  type MapInputs,
+  type MapOptions,
+  type MapProgress,
+  type MapValue,
+} from "./map.ts";
+export { log, type LogLevel } from "./log.ts";
+export { ProcessQueue, type ProcessQueueOptions } from "./process_queue.ts";
+export {
+  Consumer,
+  IterableQueue,
+  Producer,
+  QueueDoneError,
+} from "./iterable_queue.ts";
+export {
+  Feeder,
+  type FeederOptions,
+  type FeederResult,
+  type FeederSettings,
+  feederSettings,
+  type FeederStats,
+} from "./feeder.ts";
+export { WorkerError, type WorkerFailure } from "./errors.ts";
+
+/**
+ * The number of logical CPUs of this machine: a good number of workers for
+ * CPU-bound work.
+ * @example
+ * ```ts
+ * import { NUM_CPUS } from "@workq/workq";
+ * console.log(NUM_CPUS >= 1); // true
+ * ```
+ */
+export const NUM_CPUS: number = runtime.cpus;

@@ -1,0 +1,50 @@
+// Facts the design relies on: imports go down (nothing in src/ imports the
+// package's entry, mod.ts), and a worker revives queues whatever its task imports.
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { Queue, run, task } from "../mod.ts";
+import { ext, here, overHttp } from "./_helpers.ts";
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory()
+      ? sources(path)
+      : name.endsWith(".ts")
+      ? [path]
+      : [];
+  });
+}
+
+test("no module of src/ imports mod.ts", {
+  skip: overHttp && "lists src/ on disk",
+}, () => {
+  // The .ts sources, also when the tests run in their emitted .js form.
+  const src = fileURLToPath(
+    new URL(ext === ".ts" ? "../src/" : "../../src/", import.meta.url),
+  );
+  const offenders = sources(src).filter((file) =>
+    /\bfrom\s+["'](\.\.\/)+mod\.ts["']|import\(\s*["'](\.\.\/)+mod\.ts["']/
+      .test(
+        readFileSync(file, "utf8"),
+      )
+  );
+  assert.deepEqual(offenders, []);
+});
+
+test("a task module that imports nothing of workq still gets a live queue", async () => {
+  const q = new Queue<number>({ name: "bare" });
+  type Bare = typeof import("./fixtures/bare.ts");
+  const kind = await run(
+    task<Bare, "putThree">(here("./fixtures/bare.ts"), "putThree"),
+    q,
+  ).result;
+  assert.equal(kind, "Queue");
+  await q.end();
+  const got: number[] = [];
+  for await (const msg of q) got.push(msg.data);
+  assert.deepEqual(got, [1, 2, 3]);
+});
