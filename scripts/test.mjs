@@ -29,7 +29,7 @@ import {
   ensureTools,
   root,
 } from "./tools.mjs";
-import { checkWorkflow, WORKFLOW } from "./workflow.mjs";
+import { checkPublish, checkWorkflow, PUBLISH, WORKFLOW } from "./workflow.mjs";
 
 const TIMEOUT_MS = 15 * 60_000;
 const DENO_FLAGS = [
@@ -259,6 +259,16 @@ async function staticChecks() {
     passed++;
   } catch (error) {
     console.log(`FAIL ${WORKFLOW}\n${error.message}`);
+    failed++;
+  }
+  // The publish workflow: tags only, OIDC, the suite before publishing.
+  try {
+    const problems = checkPublish(await import("yaml"));
+    if (problems.length) throw new Error(problems.join("\n"));
+    console.log(`ok   ${PUBLISH}`);
+    passed++;
+  } catch (error) {
+    console.log(`FAIL ${PUBLISH}\n${error.message}`);
     failed++;
   }
   return {

@@ -3,6 +3,7 @@
 // test command, `node scripts/test.mjs`, with selectors it knows.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import process from "node:process";
 import { root } from "./tools.mjs";
 
 export const WORKFLOW = ".github/workflows/ci.yml";
@@ -120,4 +121,67 @@ export function checkWorkflow(YAML, labels, path = join(root, WORKFLOW)) {
     problems.push(`${WORKFLOW}: no job runs the static checks`);
   }
   return problems;
+}
+
+export const PUBLISH = ".github/workflows/publish.yml";
+
+/**
+ * Checks the publish workflow: it runs on version tags only, may ask for an
+ * OIDC token (provenance, no stored secret), and runs the whole suite and
+ * the tag check before `deno publish`. Returns its problems.
+ */
+export function checkPublish(YAML, path = join(root, PUBLISH)) {
+  let doc;
+  try {
+    doc = YAML.parse(readFileSync(path, "utf8"), { prettyErrors: true });
+  } catch (error) {
+    return [`${PUBLISH} is not valid YAML: ${error.message}`];
+  }
+  const problems = [];
+  const on = doc?.on ?? doc?.[true];
+  const tags = on?.push?.tags;
+  if (!Array.isArray(tags) || !tags.length || on.push.branches) {
+    problems.push(`${PUBLISH}: it must run on pushed version tags only`);
+  }
+  if (doc?.permissions?.["id-token"] !== "write") {
+    problems.push(`${PUBLISH}: permissions must grant id-token: write (OIDC)`);
+  }
+  const jobs = Object.values(doc?.jobs ?? {});
+  if (jobs.length !== 1) problems.push(`${PUBLISH}: expected one job`);
+  const runs = (jobs[0]?.steps ?? []).map((s) => s?.run ?? "");
+  const at = (re) => runs.findIndex((r) => re.test(r));
+  const suite = at(/^node scripts\/test\.mjs\s*$/);
+  const tag = at(/node scripts\/workflow\.mjs tag /);
+  const publish = at(/\bdeno publish\b/);
+  if (suite < 0) problems.push(`${PUBLISH}: no step runs the whole suite`);
+  if (tag < 0) problems.push(`${PUBLISH}: no step checks the tag`);
+  if (publish < 0) problems.push(`${PUBLISH}: no step runs deno publish`);
+  else if (/--dry-run|--token/.test(runs[publish])) {
+    problems.push(`${PUBLISH}: deno publish must publish through OIDC`);
+  }
+  if (publish >= 0 && (publish < suite || publish < tag)) {
+    problems.push(
+      `${PUBLISH}: deno publish runs before the suite or the tag check`,
+    );
+  }
+  return problems;
+}
+
+/** Fails unless `tag` is "v" + deno.json's version. */
+export function checkTag(tag) {
+  const { version } = JSON.parse(readFileSync(join(root, "deno.json"), "utf8"));
+  if (tag !== `v${version}`) {
+    throw new Error(`the tag ${tag} is not v${version}, deno.json's version`);
+  }
+}
+
+// `node scripts/workflow.mjs tag v0.1.0`: the publish workflow's tag check.
+if (process.argv[1]?.endsWith("workflow.mjs") && process.argv[2] === "tag") {
+  try {
+    checkTag(process.argv[3]);
+    console.log(`${process.argv[3]} is deno.json's version`);
+  } catch (error) {
+    console.error(error.message);
+    process.exit(1);
+  }
 }
