@@ -5,7 +5,6 @@
  * @module
  */
 import { CLOSE, DONE } from "./msg.ts";
-import type { LocalTransport } from "./queue/local.ts";
 import {
   type GetOptions,
   type PutOptions,
@@ -288,7 +287,7 @@ export class IterableQueue<T = unknown> {
         `Cannot make a producer for queue "${this.name}": it was closed`,
       );
     }
-    this.#broker().openProducer();
+    this.#transport().openProducer();
     return new Producer(this.#queue);
   }
 
@@ -320,12 +319,11 @@ export class IterableQueue<T = unknown> {
    */
   close(): void {
     this.#sealed = true;
-    this.#broker().seal();
+    this.#transport().seal();
   }
 
-  #broker() {
-    return (transportOf(this.#queue as Queue<unknown>) as LocalTransport)
-      .broker;
+  #transport() {
+    return transportOf(this.#queue as Queue<unknown>);
   }
 }
 

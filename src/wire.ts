@@ -44,6 +44,47 @@ function isPlainContainer(value: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
+/** Whether `value` holds a live workq object (a queue, a producer, ...) at any depth. */
+export function holdsLive(value: unknown): boolean {
+  return hasWired(value, new Set());
+}
+
+/** What a queue keeps of an item's data: encoded, and what it moves. */
+export interface EncodedItem {
+  d: unknown;
+  w: boolean;
+  x: Transferable[] | undefined;
+}
+
+/**
+ * Encodes an item's data for a queue whose items cross threads: live
+ * objects become descriptors (their ports join the transfer list). With
+ * `moveNow` (the queue's own thread, where nothing is posted) transferred
+ * buffers are moved at once, so that the sender's copies are detached at
+ * put as in any other thread; a move copies nothing.
+ * @throws {TypeError} When the data cannot be moved.
+ */
+export function encodeItem(
+  what: string,
+  data: object,
+  transfer: Transferable[] | undefined,
+  moveNow: boolean,
+): EncodedItem {
+  const ports: Transferable[] = [];
+  const { value, wired } = encode(data, ports);
+  let x = transfer && transfer.length > 0 ? transfer : undefined;
+  if (ports.length > 0) x = [...(x ?? []), ...ports];
+  if (!moveNow || !transfer || transfer.length === 0) {
+    return { d: value, w: wired, x };
+  }
+  try {
+    const moved = structuredClone({ d: value, x }, { transfer: x });
+    return { d: moved.d, w: wired, x: moved.x };
+  } catch (error) {
+    throw cloneError(what, data, error);
+  }
+}
+
 function hasWired(value: unknown, seen: Set<object>): boolean {
   if (typeof value !== "object" || value === null) return false;
   if (WIRE in value) return true;

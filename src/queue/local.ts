@@ -8,7 +8,12 @@ import { progressCell } from "./progress.ts";
 import { serve } from "./owner.ts";
 import type { Entry } from "./protocol.ts";
 import { cutShort, type Transport, type WaitOptions } from "./transport.ts";
-import type { Lifeline, WireDescriptor } from "../wire.ts";
+import {
+  type EncodedItem,
+  encodeItem,
+  type Lifeline,
+  type WireDescriptor,
+} from "../wire.ts";
 import { soon } from "../schedule.ts";
 
 const RESOLVED = Promise.resolve();
@@ -71,9 +76,22 @@ export class LocalTransport implements Transport {
     return this.#broker.name;
   }
 
-  /** The broker, for workq's own shapes (producer counting). */
-  get broker(): Broker {
-    return this.#broker;
+  /** The owner's handle lives as long as its thread. */
+  get usable(): boolean {
+    return true;
+  }
+
+  encode(data: object, transfer: Transferable[] | undefined): EncodedItem {
+    // Nothing is posted here: move now, as a post elsewhere would.
+    return encodeItem(`put into queue "${this.name}"`, data, transfer, true);
+  }
+
+  openProducer(): void {
+    this.#broker.openProducer();
+  }
+
+  seal(): void {
+    this.#broker.seal();
   }
 
   get maxsize(): number {

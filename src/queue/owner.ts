@@ -98,6 +98,12 @@ export function serve(
       case "attach":
         serve(broker, message.port, message.cell);
         break;
+      case "producer":
+        broker.openProducer();
+        break;
+      case "seal":
+        broker.seal();
+        break;
       case "release":
         broker.ack(consumer, message.a);
         post({ t: "released", z: broker.size });

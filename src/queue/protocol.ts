@@ -47,7 +47,11 @@ export type ClientMessage =
   /** A new client on `port` (a handle passed on to another thread). */
   | { t: "attach"; port: MessagePort; cell: Int32Array | undefined }
   /** The client is done: the first `a` held items are finished, the rest go back. */
-  | { t: "release"; a: number };
+  | { t: "release"; a: number }
+  /** A producer endpoint of the queue was made in the client's thread. */
+  | { t: "producer" }
+  /** No new producer will come (see the broker's `seal`). */
+  | { t: "seal" };
 
 /** Owner to client. */
 export type OwnerMessage =

@@ -6,7 +6,6 @@ import { END, Msg } from "../msg.ts";
 import {
   cloneError,
   decode,
-  encode,
   findUncloneable,
   type Lifeline,
   MAX_STRING_LENGTH,
@@ -308,21 +307,7 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>> {
           "not cloneable",
         );
       }
-      const ports: Transferable[] = [];
-      ({ value: data, wired } = encode(data, ports));
-      if (ports.length > 0) x = [...(x ?? []), ...ports];
-      if (
-        transfer && transfer.length > 0 &&
-        this.#transport instanceof LocalTransport
-      ) {
-        // Move now, so that the sender's buffers are detached at put here
-        // as in any other thread; a move copies nothing.
-        try {
-          ({ d: data, x } = structuredClone({ d: data, x }, { transfer: x }));
-        } catch (error) {
-          throw cloneError(`put into queue "${this.name}"`, data, error);
-        }
-      }
+      ({ d: data, w: wired, x } = this.#transport.encode(data, transfer));
     } else if (typeof data === "string" && data.length > MAX_STRING_LENGTH) {
       throw new RangeError(
         `Cannot put into queue "${this.name}": ${tooLong("value", data)}`,
@@ -510,7 +495,7 @@ const forget = new FinalizationRegistry<string>((id) => {
 onRevive("queue", (d) => {
   const descriptor = d as QueueDescriptor;
   const known = handed.get(descriptor.id)?.deref();
-  if (known && (transportOf(known) as RemoteTransport).usable) {
+  if (known && transportOf(known).usable) {
     // The spare port: its owner forgets it (nothing was read through it).
     descriptor.port.postMessage({ t: "release", a: 0 });
     descriptor.port.close();

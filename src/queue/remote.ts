@@ -28,7 +28,7 @@ import {
 import { cutShort, type Transport, type WaitOptions } from "./transport.ts";
 import { soon } from "../schedule.ts";
 import { runtime } from "../runtime/mod.ts";
-import type { WireDescriptor } from "../wire.ts";
+import { type EncodedItem, encodeItem, type WireDescriptor } from "../wire.ts";
 
 type Port = MessagePort & { ref?: () => void; unref?: () => void };
 
@@ -156,6 +156,18 @@ export class RemoteTransport implements Transport {
         `Queue "${this.name}" is gone: the thread that owned it has ended`,
       ),
     );
+  }
+
+  encode(data: object, transfer: Transferable[] | undefined): EncodedItem {
+    return encodeItem(`put into queue "${this.name}"`, data, transfer, false);
+  }
+
+  openProducer(): void {
+    this.#post({ t: "producer" });
+  }
+
+  seal(): void {
+    this.#post({ t: "seal" });
   }
 
   /** Whether this client can still be used (not released, not failed). */

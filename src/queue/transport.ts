@@ -7,7 +7,7 @@
  * @module
  */
 import type { Entry } from "./protocol.ts";
-import type { Lifeline, WireDescriptor } from "../wire.ts";
+import type { EncodedItem, Lifeline, WireDescriptor } from "../wire.ts";
 
 /** How a `get` may be cut short. */
 export interface WaitOptions {
@@ -22,6 +22,19 @@ export interface Transport {
   readonly maxsize: number;
   /** Items waiting (exact at the owner, last known elsewhere). */
   readonly size: number;
+  /** Whether this handle can still be used (not released, not failed). */
+  readonly usable: boolean;
+  /**
+   * Turns an object put into this queue into what the engine keeps: live
+   * objects (queues) as descriptors where items cross threads, refused by
+   * name where they cannot travel; the transfer list applied.
+   * @throws {TypeError} When the engine cannot keep the data.
+   */
+  encode(data: object, transfer: Transferable[] | undefined): EncodedItem;
+  /** A producer endpoint was made for this queue (see `iterable_queue.ts`). */
+  openProducer(): void;
+  /** No new producer will come for this queue: once all have closed and it is drained, it is done. */
+  seal(): void;
   /**
    * Adds an entry (already encoded and, where needed, cloned); resolves once
    * it is accepted (for a bounded queue: once there was room).

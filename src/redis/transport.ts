@@ -50,7 +50,7 @@ import {
   type WaitOptions,
 } from "../queue/transport.ts";
 import { soon } from "../schedule.ts";
-import type { WireDescriptor } from "../wire.ts";
+import { type EncodedItem, holdsLive, type WireDescriptor } from "../wire.ts";
 import { type Client, connect, Script } from "./connection.ts";
 import { decodeValue, encodeValue } from "./encoding.ts";
 
@@ -1017,6 +1017,34 @@ export class RedisTransport implements Transport {
   }
 
   // ---------------------------------------------------------------- life
+
+  get usable(): boolean {
+    return this.#closed === undefined && !this.#released;
+  }
+
+  encode(data: object, transfer: Transferable[] | undefined): EncodedItem {
+    if (holdsLive(data)) {
+      throw new TypeError(
+        `Cannot put into Redis queue "${this.name}": the item holds a live workq object (a Queue, a producer or consumer endpoint), which cannot go through Redis; open that queue in the worker with redisQueue(url, name) instead`,
+      );
+    }
+    // The buffers are detached when the item is sent (see #encode).
+    return {
+      d: data,
+      w: false,
+      x: transfer && transfer.length > 0 ? transfer : undefined,
+    };
+  }
+
+  openProducer(): void {
+    throw new TypeError(
+      `Cannot make a producer of Redis queue "${this.name}" through IterableQueue: use redisIterableQueue(url, name), whose endpoints work across processes`,
+    );
+  }
+
+  seal(): void {
+    this.openProducer();
+  }
 
   handoff(): WireDescriptor {
     throw new TypeError(

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import process from "node:process";
 import { after, before, test } from "node:test";
-import { iterMsg, Msg, type Queue } from "../../mod.ts";
+import { iterMsg, Msg, Queue } from "../../mod.ts";
 import {
   closeQueue,
   deadLetters,
@@ -100,6 +100,24 @@ test("the Queue API over Redis in one process: values, kinds, orders, bounded pu
     assert.equal((await q.get({ timeout: 5000 })).data, "four");
     await assert.rejects(q.get({ timeout: 50 }), { name: "TimeoutError" });
     await assert.rejects(q.put(() => 1), TypeError);
+  } finally {
+    await closeQueue(q);
+  }
+});
+
+test("a live queue put into a Redis queue is refused by name; the Redis queue goes on", async () => {
+  const q = await redisQueue<unknown>(url, name("live"));
+  try {
+    const local = new Queue<number>({ name: "local" });
+    await assert.rejects(
+      q.put({ reply: local }),
+      (e: Error) =>
+        e instanceof TypeError &&
+        /Redis queue ".*": the item holds a live workq object/.test(e.message),
+    );
+    await assert.rejects(q.putMany([1, local]), /live workq object/);
+    await q.put(1);
+    assert.equal((await q.get({ timeout: 5000 })).data, 1);
   } finally {
     await closeQueue(q);
   }
