@@ -48,3 +48,23 @@ test("a task module that imports nothing of workq still gets a live queue", asyn
   for await (const msg of q) got.push(msg.data);
   assert.deepEqual(got, [1, 2, 3]);
 });
+
+test(
+  "Queue and IterableQueue reach their engine only through the Transport contract",
+  {
+    skip: overHttp && "reads src/ on disk",
+  },
+  () => {
+    const src = new URL(
+      ext === ".ts" ? "../src/" : "../../src/",
+      import.meta.url,
+    );
+    for (const file of ["queue/queue.ts", "iterable_queue.ts"]) {
+      const text = readFileSync(fileURLToPath(new URL(file, src)), "utf8");
+      const leaks = text.match(
+        /instanceof \w+Transport\b|as \w+Transport\b|\.broker\b/g,
+      );
+      assert.equal(leaks, null, `${file}: ${leaks}`);
+    }
+  },
+);
