@@ -176,7 +176,9 @@ test("broker: a removed consumer is sent nothing more", async () => {
   const c = tracked(5);
   b.add(c);
   b.remove(c);
+  assert.equal(c.credit, 0, "its credit is void");
   b.put([item(1)]);
+  b.credit(c, 3); // a request that crossed the removal
   await turn();
   assert.equal(c.batches.length, 0);
   assert.equal(b.size, 1);
@@ -395,23 +397,31 @@ test("broker: a sealed queue whose producers all closed answers every credit wit
   assert.equal(b.take()?.k, DONE, "a local reader is told too");
 });
 
-test("broker: a queue is not done before it is sealed, nor while an item is held", async () => {
+test("broker: a queue is not done before it is sealed, though every producer closed", async () => {
+  const { b } = broker();
+  const asker = tracked(1);
+  b.add(asker);
+  b.openProducer();
+  b.put([{ ...item(undefined), k: CLOSE }]);
+  await turn();
+  assert.equal(asker.batches.length, 0, "another producer may still come");
+  assert.equal(b.take(), undefined);
+  b.seal();
+  await turn();
+  assert.deepEqual(asker.batches.flat().map((e) => e.k), [DONE]);
+});
+
+test("broker: a queue is not done while an item is held", async () => {
   const { b } = broker();
   const c = tracked(1);
   const asker = tracked(0);
   b.add(c);
   b.add(asker);
-  b.openProducer();
-  b.put([item(1), { ...item(undefined), k: CLOSE }]);
-  await turn();
-  b.credit(asker, 1);
-  await turn();
-  assert.equal(
-    asker.batches.length,
-    0,
-    "not sealed: another producer may come",
-  );
+  b.put([item(1)]);
   b.seal();
+  await turn();
+  assert.deepEqual(c.got, [1]);
+  b.credit(asker, 1);
   await turn();
   assert.equal(asker.batches.length, 0, "item 1 may still come back");
   assert.equal(b.take(), undefined);
@@ -457,6 +467,18 @@ test("broker: a bounded queue takes what fits and admits blocked puts in order a
   }
   assert.deepEqual(seen, ["a1", "a2", "a3", "b1", "c1"]);
   assert.deepEqual(order, ["a", "b", "c"]);
+});
+
+test("broker: a put never overtakes one that waits, even when there is room", async () => {
+  const { b } = broker(2);
+  const order: string[] = [];
+  // A put that was refused waits for room, though room opened meanwhile.
+  b.wait(item("w"), () => order.push("w"));
+  assert.equal(b.put1(item("p")), false);
+  assert.equal(b.put([item("q")], () => order.push("q")), false);
+  await turn();
+  assert.deepEqual(order, ["w", "q"]);
+  assert.deepEqual(drain(b).map((e) => e.d), ["w", "q"]);
 });
 
 test("broker: a put's done is called only once all of it is in", () => {

@@ -66,3 +66,32 @@ test("pace: an item reaching a waiting reader starts its own time again", () => 
   pace.took();
   assert.equal(pace.window, 1);
 });
+
+test("pace: once a reader waits, the wait is not added to its last work", () => {
+  // No cap, so that the window follows the learnt time closely: any time
+  // learnt from the wait would move it.
+  const pace = new Pace(DAY_MS, Number.MAX_SAFE_INTEGER, 1);
+  pace.starts();
+  pace.waits();
+  const learnt = pace.window;
+  work(2); // waiting
+  pace.took();
+  assert.equal(pace.window, learnt);
+});
+
+test("pace: took(n) counts the time since the last item as the work of n items", () => {
+  // Two readers timed over the same 20 ms, one of them on 1000 items: its
+  // time per item is a thousandth, so its window is far wider (the two
+  // spans differ only by one call to took()).
+  const one = new Pace(DAY_MS, Number.MAX_SAFE_INTEGER, 1);
+  const many = new Pace(DAY_MS, Number.MAX_SAFE_INTEGER, 1);
+  one.took();
+  many.took();
+  work(20);
+  one.took(1);
+  many.took(1000);
+  assert.ok(
+    many.window > 10 * one.window,
+    `windows ${many.window} and ${one.window}`,
+  );
+});
