@@ -403,6 +403,8 @@ function runAll(urls: URL[]): Promise<Run[]> {
 // (about 60 blocks, each a runtime start and on Deno a type check, would
 // take minutes one by one); a test waits for its own block's run. The Redis
 // blocks run in their tests, one at a time, as they share one server.
+// Over http none runs ahead: Deno processes that --reload the same modules
+// at once were seen to fail (exit code 10, no message).
 const AHEAD = 2;
 let running = 0;
 const waiting: (() => void)[] = [];
@@ -433,7 +435,7 @@ for (const [doc, text] of docs) {
       : runtimes && !runtimes.includes(runtimeName)
       ? `for ${runtimes.join(", ")} only`
       : false;
-    const alone = !skip && !block.directives.has("workers") &&
+    const alone = !skip && !overHttp && !block.directives.has("workers") &&
       !/"rediss?:\/\//.test(block.code);
     // Settled, so that a failure waits for its test without being unhandled.
     const ahead = alone
