@@ -28,6 +28,7 @@
  * its lease run out) and every item is finished.
  *
  * @example ezq's sum, with the workers in other processes
+ * <!-- test: workers 2 --queue sum-in --results sum-out --module tasks.ts --export sum --claim-idle 10000 -->
  * ```ts ignore
  * import { iterMsg } from "@workq/workq";
  * import { closeQueue, endqAndWaitRemote, redisQueue } from "@workq/workq/redis";
@@ -48,16 +49,19 @@
  * await closeQueue(outQ);
  * ```
  * @example Done-aware endpoints: no end markers, consumers end by themselves
+ * <!-- test: split 2 1 -->
  * ```ts ignore
  * import { redisIterableQueue } from "@workq/workq/redis";
  *
  * const url = "redis://127.0.0.1:6379";
+ *
  * // Each producer process (2 in all):
  * const iq = await redisIterableQueue<string>(url, "urls", { producers: 2 });
  * const producer = await iq.producer();
  * await producer.put("https://example.com/");
  * await producer.close();
  * await iq.disconnect();
+ *
  * // Each consumer process:
  * const cq = await redisIterableQueue<string>(url, "urls");
  * for await (const page of await cq.consumer()) console.log(page);

@@ -236,15 +236,24 @@ const shapes = new URL(`./worker/shapes${ext}`, import.meta.url);
  * @typeParam T The items' type.
  * @typeParam C The context's type.
  * @example
+ * <!-- test: module ./crawl.ts crawl.ts -->
  * ```ts ignore
  * import { Feeder, task } from "@workq/workq";
- * let next = 0;
- * const feeder = new Feeder("crawler", {
- *   writer: (desired) => Array.from({ length: desired }, () => next++),
- *   reader: task(new URL("./crawl.ts", import.meta.url), "reader"),
- *   settings: { numWorkers: 4 },
+ * const urls = ["https://a.example/", "https://b.example/"];
+ * const crawl = new URL("./crawl.ts", import.meta.url);
+ * const feeder: Feeder<string> = new Feeder("crawler", {
+ *   writer: (desired: number) => {
+ *     if (urls.length) return urls.splice(0, desired);
+ *     feeder.stop(); // as Ctrl-C would, once every URL is out
+ *     return null;
+ *   },
+ *   reader: task(crawl, "reader"),
+ *   context: task(crawl, "connect"), // once per worker
+ *   onResult: (page) => console.log(page),
+ *   settings: { numWorkers: 2 },
  * });
- * const { unread, stats } = await feeder.main(); // until Ctrl-C
+ * const { unread, stats } = await feeder.main();
+ * console.log(stats.written, stats.read + unread.length); // 2 2
  * ```
  */
 // deno-lint-ignore no-explicit-any
@@ -304,8 +313,15 @@ export class Feeder<T = unknown, C = any> {
    * The counts so far.
    * @returns A copy of the counts.
    * @example
-   * ```ts ignore
-   * console.log(feeder.stats().read);
+   * ```ts
+   * import { Feeder } from "@workq/workq";
+   * const feeder = new Feeder("squares", {
+   *   writer: () => null,
+   *   reader: (n: number) => n * n,
+   * });
+   * feeder.stop(); // before main(): it returns at once
+   * await feeder.main();
+   * console.log(feeder.stats().read); // 0
    * ```
    */
   stats(): FeederStats {
@@ -317,9 +333,15 @@ export class Feeder<T = unknown, C = any> {
    * stop after a graceful one cuts its grace period short.
    * @param force Terminate readers without waiting.
    * @example
-   * ```ts ignore
-   * setTimeout(() => feeder.stop(), 10_000);
-   * await feeder.main();
+   * ```ts
+   * import { Feeder } from "@workq/workq";
+   * const feeder = new Feeder("squares", {
+   *   writer: () => null,
+   *   reader: (n: number) => n * n,
+   * });
+   * setTimeout(() => feeder.stop(), 100);
+   * const { unread } = await feeder.main();
+   * console.log(unread); // []
    * ```
    */
   stop(force = false): void {
@@ -334,8 +356,20 @@ export class Feeder<T = unknown, C = any> {
    * @throws {Error} When readers failed to start five times in a row; its
    * `cause` is the last failure. The writer's own error, when it throws.
    * @example
-   * ```ts ignore
+   * ```ts
+   * import { Feeder } from "@workq/workq";
+   * const items = [1, 2, 3];
+   * const feeder: Feeder<number> = new Feeder("squares", {
+   *   writer: (desired: number) => {
+   *     if (items.length) return items.splice(0, desired);
+   *     feeder.stop();
+   *     return null;
+   *   },
+   *   reader: (n: number) => n * n,
+   *   settings: { numWorkers: 1 },
+   * });
    * const { unread, stats } = await feeder.main();
+   * console.log(stats.written, stats.read + unread.length); // 3 3
    * ```
    */
   async main(): Promise<FeederResult<T>> {

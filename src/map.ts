@@ -499,9 +499,11 @@ async function* engine(
  * @example
  * ```ts
  * import { imap } from "@workq/workq";
+ * const squares = [];
  * for await (const square of imap((x: number) => x * x, [1, 2, 3])) {
- *   console.log(square); // 1, 4, 9
+ *   squares.push(square); // in input order, as each is ready
  * }
+ * console.log(squares); // [1, 4, 9]
  * ```
  */
 export async function* imap<

@@ -103,11 +103,18 @@ function checkOptions(
  * non-empty string, or an option has the wrong type.
  * @throws {RangeError} When a number option is negative.
  * @example
+ * <!-- test: module ./tasks.ts collatz.ts -->
  * ```ts ignore
- * import { run, task } from "@workq/workq";
+ * import { Queue, run, task } from "@workq/workq";
  * type Tasks = typeof import("./tasks.ts");
  * const collatz = task<Tasks, "collatz">(new URL("./tasks.ts", import.meta.url), "collatz");
+ * const inQ = new Queue<number>();
+ * const outQ = new Queue<number>();
  * const handle = run(collatz, inQ, outQ);
+ * await inQ.put(27);
+ * await inQ.end();
+ * await handle.result;
+ * console.log((await outQ.get()).data); // 111
  * ```
  */
 export function task<

@@ -1,8 +1,18 @@
-// The docs' TypeScript blocks (```ts / ```typescript) run as written, each
-// as its own program on the runtime running the tests, with a time bound:
-// it must exit 0 and print what its `console.log(...); // <output>` lines
-// say (on Deno it is type-checked first). A test is named after the block's
-// file and line.
+// The docs' TypeScript blocks (```ts / ```typescript, with or without
+// `ignore` after it) run as written, each as its own program on the runtime
+// running the tests, with a time bound: README.md's, and the @example blocks
+// of the JSDoc of every module the package's exports reach (mod.ts, redis.ts,
+// src/; the JSDoc's leading ` * ` taken off). A block must exit 0 and print
+// what its `console.log(...); // <output>` lines say (on Deno it is
+// type-checked first). A test is named after the block's file and the line
+// of its first code line, e.g. `src/map.ts:501`.
+//
+// The one marker of expected output: `console.log(x); // <output>`, where
+// <output> is the line that call prints (spaces inside brackets and quotes
+// aside: `// [1, "a"]` is Node's `[ 1, 'a' ]`). Such lines must print, in
+// this order, each a line of its own; a comment that is not the output goes
+// on a line of its own. A call in a loop says one line: collect what the
+// loop gives and print that once instead.
 //
 // Only what a block leaves to the reader is stood in for, always the same way:
 // - its imports of the package (`@workq/workq`, `@workq/workq/redis`, any
@@ -32,9 +42,22 @@
 //                                          runs in 2 processes, the second in 1,
 //                                          all at once, and each must exit 0
 //     <!-- test: skip <reason> -->         not run; reported as skipped with it
+//   In JSDoc the comment is the line before the fence inside the comment:
+//     * <!-- test: workers 2 --queue sum-in -->
+//     * ```ts ignore
+//   (the docs render no HTML comment, and `ignore` keeps `deno test --doc`
+//   off blocks that need a Redis server or a worker fixture).
+//   A block that uses Redis starts on an empty server (FLUSHALL before it).
 //   Blocks of a doc without such a comment yet take theirs from UNMARKED.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -49,7 +72,7 @@ import {
   within,
 } from "./redis/_server.ts";
 
-/** The docs whose blocks run, relative to the repository. */
+/** The Markdown docs whose blocks run, relative to the repository. */
 const DOCS = ["README.md"];
 
 /**
@@ -97,7 +120,7 @@ function blocksOf(doc: string, text: string): Block[] {
   const lines = text.split("\n");
   const blocks: Block[] = [];
   for (let i = 0; i < lines.length; i++) {
-    if (!/^```(ts|typescript)\s*$/.test(lines[i])) continue;
+    if (!/^```(ts|typescript)(\s+\S.*)?\s*$/.test(lines[i])) continue;
     const start = i + 1;
     let end = start;
     while (end < lines.length && !/^```\s*$/.test(lines[end])) end++;
@@ -119,6 +142,55 @@ function blocksOf(doc: string, text: string): Block[] {
     i = end;
   }
   return blocks;
+}
+
+/**
+ * The text of a module's JSDoc comments, line for line (every other line
+ * blank, so that a block's line is the module's): their leading ` * ` off.
+ */
+function jsdocLines(text: string): string {
+  let inside = false;
+  return text.split("\n").map((line) => {
+    if (!inside && /^\s*\/\*\*/.test(line)) {
+      inside = !line.includes("*/");
+      return "";
+    }
+    if (!inside) return "";
+    if (/\*\//.test(line)) {
+      inside = false;
+      return "";
+    }
+    return line.replace(/^\s*\* ?/, "");
+  }).join("\n");
+}
+
+/** How many @example tags a module's JSDoc has. */
+function examplesIn(text: string): number {
+  return jsdocLines(text).split("\n").filter((l) => /^@example\b/.test(l))
+    .length;
+}
+
+/**
+ * The package's modules, relative to the repository: what its exports
+ * reach by static relative imports (over http too, where no folder can be
+ * listed).
+ */
+async function packageModules(roots: string[]): Promise<Map<string, string>> {
+  const texts = new Map<string, string>();
+  const queue = [...roots];
+  while (queue.length) {
+    const path = queue.shift()!;
+    if (texts.has(path)) continue;
+    const text = await readText(new URL(path, repo));
+    texts.set(path, text);
+    const code = text.replace(/\/\*[\s\S]*?\*\//g, "");
+    for (const m of code.matchAll(/(?:from|import)\s*"(\.\.?\/[^"]+\.ts)"/g)) {
+      queue.push(
+        new URL(m[1], new URL(path, repo)).href.slice(repo.href.length),
+      );
+    }
+  }
+  return texts;
 }
 
 /** What the block's `console.log(...); // <output>` lines say it prints. */
@@ -168,6 +240,7 @@ async function program(block: Block): Promise<string> {
   }
   if (/"rediss?:\/\/[^"]*"/.test(code)) {
     const server = await redisServer();
+    await flushAll(server);
     code = code.replace(/"rediss?:\/\/[^"]*"/g, JSON.stringify(server.url));
   }
   const module = block.directives.get("module");
@@ -183,6 +256,27 @@ async function program(block: Block): Promise<string> {
     )}`;
   }
   return code;
+}
+
+/** Empties the server (FLUSHALL), so that a block starts as it would alone. */
+function flushAll(server: RedisServer): Promise<void> {
+  return within(
+    10_000,
+    `FLUSHALL on ${server.url}`,
+    new Promise<void>((resolve, reject) => {
+      const socket = createConnection(server.port, "127.0.0.1");
+      let reply = "";
+      socket.on("error", reject);
+      socket.on("data", (chunk) => {
+        reply += chunk;
+        if (!reply.endsWith("\r\n")) return;
+        socket.destroy();
+        if (reply.startsWith("+OK")) resolve();
+        else reject(new Error(`FLUSHALL: ${reply.trim()}`));
+      });
+      socket.write("*1\r\n$8\r\nFLUSHALL\r\n");
+    }),
+  );
 }
 
 /** Starts the Redis worker processes a `workers` directive asks for. */
@@ -247,8 +341,93 @@ function programs(block: Block, code: string): [string, number][] {
   });
 }
 
-for (const doc of DOCS) {
-  const text = await readText(new URL(doc, repo));
+const modules = await packageModules(
+  Object.values(deno.exports).map((path) => path.replace(/^\.\//, "")),
+);
+const docs: [string, string][] = [];
+for (const doc of DOCS) docs.push([doc, await readText(new URL(doc, repo))]);
+for (const [path, text] of modules) docs.push([path, jsdocLines(text)]);
+const jsdocBlocks = docs.slice(DOCS.length).flatMap(([doc, text]) =>
+  blocksOf(doc, text)
+);
+
+test("every @example of the package's JSDoc is a block that runs here", () => {
+  const tags = [...modules.values()].reduce((n, t) => n + examplesIn(t), 0);
+  const skipped = jsdocBlocks.filter((b) => b.directives.has("skip"));
+  console.log(
+    `${jsdocBlocks.length} JSDoc examples in ${modules.size} modules: ${
+      jsdocBlocks.length - skipped.length
+    } run, ${skipped.length} skipped (${
+      skipped.map((b) => `${b.doc}:${b.line}`).join(", ") || "none"
+    })`,
+  );
+  assert.equal(jsdocBlocks.length, tags, "one ```ts block per @example");
+});
+
+test("the package's modules are every module of src/ with an @example", {
+  skip: repo.protocol !== "file:" && "no folder to list over http",
+}, () => {
+  const all = readdirSync(fileURLToPath(new URL("src/", repo)), {
+    recursive: true,
+  }).map((f) => `src/${String(f).replaceAll("\\", "/")}`)
+    .filter((f) => f.endsWith(".ts"));
+  const withExamples = all.filter((f) =>
+    examplesIn(readFileSync(fileURLToPath(new URL(f, repo)), "utf8")) > 0
+  );
+  assert.deepEqual(withExamples.filter((f) => !modules.has(f)), []);
+});
+
+/** Writes a block's programs to the scratch folder; one URL per process. */
+async function prepare(block: Block): Promise<URL[]> {
+  const name = `${block.doc.replace(/\W/g, "_")}_${block.line}`;
+  // A program's line N is the doc's line block.line + N - 1.
+  return programs(block, await program(block)).flatMap(([code, count], p) => {
+    const file = join(scratch, `${name}_${p + 1}.ts`);
+    writeFileSync(file, code);
+    return Array.from({ length: count }, () => pathToFileURL(file));
+  });
+}
+
+type Run = Awaited<ReturnType<typeof runScript>>;
+
+/** Runs the processes all at once, each within BLOCK_MS. */
+function runAll(urls: URL[]): Promise<Run[]> {
+  return Promise.all(
+    urls.map((url) =>
+      runScript(url, [], BLOCK_MS, { cwd: scratch, denoFlags })
+    ),
+  );
+}
+
+// The blocks that need no Redis run ahead of their tests, AHEAD at a time
+// (about 60 blocks, each a runtime start and on Deno a type check, would
+// take minutes one by one); a test waits for its own block's run. The Redis
+// blocks run in their tests, one at a time, as they share one server.
+// Over http none runs ahead: Deno processes that --reload the same modules
+// at once were seen to fail (exit code 10, no message).
+const AHEAD = 2;
+let running = 0;
+const waiting: (() => void)[] = [];
+async function bounded<T>(fn: () => Promise<T>): Promise<T> {
+  while (running >= AHEAD) await new Promise<void>((r) => waiting.push(r));
+  running++;
+  try {
+    return await fn();
+  } finally {
+    running--;
+    waiting.shift()?.();
+  }
+}
+
+let blocksRun = 0;
+let blocksSkipped = 0;
+after(() => {
+  console.log(
+    `docs blocks on ${runtimeName}: ${blocksRun} run, ${blocksSkipped} skipped`,
+  );
+});
+
+for (const [doc, text] of docs) {
   for (const block of blocksOf(doc, text)) {
     const runtimes = block.directives.get("runtimes")?.split(/[\s,]+/);
     const skip = block.directives.has("skip")
@@ -256,25 +435,32 @@ for (const doc of DOCS) {
       : runtimes && !runtimes.includes(runtimeName)
       ? `for ${runtimes.join(", ")} only`
       : false;
+    const alone = !skip && !overHttp && !block.directives.has("workers") &&
+      !/"rediss?:\/\//.test(block.code);
+    // Settled, so that a failure waits for its test without being unhandled.
+    const ahead = alone
+      ? bounded(async () => runAll(await prepare(block))).then(
+        (runs) => ({ runs }),
+        (error: unknown) => ({ error }),
+      )
+      : undefined;
+    if (skip) blocksSkipped++;
     test(`${doc}:${block.line}: the block runs as written`, {
       skip,
     }, async () => {
-      const name = `${doc.replace(/\W/g, "_")}_${block.line}`;
-      // A program's line N is the doc's line block.line + N - 1.
-      const runs = programs(block, await program(block)).flatMap(
-        ([code, count], p) => {
-          const file = join(scratch, `${name}_${p + 1}.ts`);
-          writeFileSync(file, code);
-          return Array.from({ length: count }, () => pathToFileURL(file));
-        },
-      );
-      const workers = await startWorkers(block);
+      blocksRun++;
+      let workers: Child[] = [];
       try {
-        const results = await Promise.all(
-          runs.map((url) =>
-            runScript(url, [], BLOCK_MS, { cwd: scratch, denoFlags })
-          ),
-        );
+        let results: Run[];
+        if (ahead) {
+          const done = await ahead;
+          if ("error" in done) throw done.error;
+          results = done.runs;
+        } else {
+          const urls = await prepare(block);
+          workers = await startWorkers(block);
+          results = await runAll(urls);
+        }
         const stdout = results.map((r) => r.stdout).join("");
         const stderr = results.map((r) => r.stderr).join("");
         const where = `${doc}:${block.line} (its line N is the doc's line ${
@@ -304,11 +490,16 @@ function checkOutput(block: Block, stdout: string, where: string): void {
   const printed = stdout.split("\n").map((l) => l.trim());
   let at = 0;
   for (const want of expectedOutput(block.code)) {
-    const plain = want.replace(/"/g, "");
-    const found = printed.findIndex((l, i) =>
-      i >= at && (l === want || l === plain)
-    );
+    const found = printed.findIndex((l, i) => i >= at && sameOutput(l, want));
     assert.ok(found >= 0, `it should print ${want}: ${where}`);
     at = found + 1;
   }
+}
+
+/** Whether a printed line is what a comment says, quotes and spaces inside brackets aside. */
+function sameOutput(printed: string, want: string): boolean {
+  const plain = (text: string) =>
+    text.replace(/["']/g, "").replace(/([[{(])\s+/g, "$1")
+      .replace(/\s+([\]})])/g, "$1");
+  return printed === want || plain(printed) === plain(want);
 }

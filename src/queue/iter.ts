@@ -44,7 +44,9 @@ export function iterMsg<T>(
  * await q.put(new Msg({ data: "b", order: 1 }));
  * await q.put(new Msg({ data: "a", order: 0 }));
  * await q.end();
- * for await (const msg of iterSortq(q)) console.log(msg.data); // a, then b
+ * const seen = [];
+ * for await (const msg of iterSortq(q)) seen.push(msg.data);
+ * console.log(seen); // ["a", "b"]
  * ```
  */
 export async function* iterSortq<T>(

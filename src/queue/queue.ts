@@ -212,7 +212,8 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>> {
    * const q = new Queue<ArrayBuffer>();
    * const buffer = new ArrayBuffer(1024);
    * await q.put(buffer, { transfer: [buffer] });
-   * console.log(buffer.byteLength); // 0: it was moved
+   * // It was moved: nothing is left here.
+   * console.log(buffer.byteLength); // 0
    * ```
    */
   put(item: T | Msg<T>, options?: PutOptions): Promise<void> {

@@ -126,10 +126,15 @@ export class RedisConsumer<T = unknown> extends Consumer<T> {
    * @example Skip work already done by a consumer that died
    * ```ts ignore
    * import { redisIterableQueue } from "@workq/workq/redis";
-   * const iq = await redisIterableQueue<string>("redis://127.0.0.1:6379", "urls");
+   * const url = "redis://127.0.0.1:6379";
+   * const iq = await redisIterableQueue<string>(url, "urls", { producers: 1 });
+   * const producer = await iq.producer();
+   * await producer.put("https://example.com/");
+   * await producer.close();
    * const consumer = await iq.consumer();
    * for await (const msg of consumer.messages()) {
    *   if (msg.attempt > 1) console.log("again:", msg.data);
+   *   else console.log(msg.data); // https://example.com/
    * }
    * await iq.disconnect();
    * ```
@@ -299,10 +304,15 @@ export class RedisIterableQueue<T = unknown> {
    * @example
    * ```ts ignore
    * import { redisIterableQueue } from "@workq/workq/redis";
-   * const iq = await redisIterableQueue<number>("redis://127.0.0.1:6379", "jobs");
+   * const url = "redis://127.0.0.1:6379";
+   * const iq = await redisIterableQueue<number>(url, "jobs", { producers: 1 });
+   * const producer = await iq.producer();
+   * await producer.putMany([1, 2, 3]);
+   * await producer.close();
    * const consumer = await iq.consumer();
    * let sum = 0;
    * for await (const n of consumer) sum += n; // ends when the queue is done
+   * console.log(sum); // 6
    * await iq.disconnect();
    * ```
    */
@@ -400,6 +410,7 @@ export class RedisIterableQueue<T = unknown> {
  * @throws {RangeError} When a number option is out of range.
  * @throws {Error} When the server cannot be reached within `connectTimeout`.
  * @example Two producer processes, any number of consumer processes
+ * <!-- test: split 2 1 -->
  * ```ts ignore
  * import { redisIterableQueue } from "@workq/workq/redis";
  * const url = "redis://127.0.0.1:6379";
@@ -415,6 +426,8 @@ export class RedisIterableQueue<T = unknown> {
  * const cq = await redisIterableQueue<number>(url, "jobs");
  * let sum = 0;
  * for await (const n of await cq.consumer()) sum += n; // ends by itself
+ * // With one consumer process, it saw both producers' items:
+ * console.log(sum); // 999000
  * await cq.disconnect();
  * ```
  */

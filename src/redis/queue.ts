@@ -235,11 +235,13 @@ export interface RemoteWaitOptions {
  * @throws {Error} When the queue is lost (the server restarted without its
  * data, or the stream was deleted), or Redis cannot be reached.
  * @example
+ * <!-- test: workers 2 --queue sum-in --results sum-out --module tasks.ts --export sum --claim-idle 10000 -->
  * ```ts ignore
- * import { endqAndWaitRemote, redisQueue } from "@workq/workq/redis";
+ * import { closeQueue, endqAndWaitRemote, redisQueue } from "@workq/workq/redis";
  * const inQ = await redisQueue<number>("redis://127.0.0.1:6379", "sum-in");
  * await inQ.putMany(Array.from({ length: 1000 }, (_, i) => i));
  * await endqAndWaitRemote(inQ, 2); // 2 workers started with the CLI
+ * await closeQueue(inQ);
  * ```
  */
 export async function endqAndWaitRemote(
@@ -302,11 +304,12 @@ export async function endqAndWaitRemote(
  * @throws {TypeError} When `q` is not a Redis queue.
  * @example
  * ```ts ignore
- * import { deadLetters, redisQueue } from "@workq/workq/redis";
+ * import { closeQueue, deadLetters, redisQueue } from "@workq/workq/redis";
  * const q = await redisQueue("redis://127.0.0.1:6379", "jobs");
  * for (const { msg, error } of await deadLetters(q)) {
  *   console.log(msg.data, error.message);
  * }
+ * await closeQueue(q);
  * ```
  */
 export async function deadLetters<T = unknown>(
