@@ -1043,7 +1043,9 @@ export class RedisTransport implements Transport {
   }
 
   seal(): void {
-    this.openProducer();
+    throw new TypeError(
+      `Cannot close Redis queue "${this.name}" to new producers through IterableQueue: use redisIterableQueue(url, name), whose endpoints work across processes`,
+    );
   }
 
   handoff(): WireDescriptor {
