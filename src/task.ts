@@ -4,6 +4,7 @@
  * that bound its run.
  * @module
  */
+import { remember, siteOf } from "./site.ts";
 import * as v from "./validate.ts";
 
 /** Any function a worker can run: what a task's signature is checked against. */
@@ -172,16 +173,17 @@ export function task(
       }`,
     );
   }
-  return {
+  // Where task() was called: what a module that fails to load points at.
+  return remember({
     module: href,
     export: name,
     options: checkOptions("name a task", options),
-  };
+  });
 }
 
 /** A task as it travels to the worker. */
 export type TaskSpec =
-  | { kind: "module"; module: string; export: string }
+  | { kind: "module"; module: string; export: string; site?: string }
   | { kind: "source"; source: string; name: string };
 
 function fromFunction(fn: TaskFunction): TaskSpec {
@@ -210,7 +212,12 @@ export function toSpec(
     }
     if (typeof ref.module === "string" && typeof ref.export === "string") {
       return {
-        spec: { kind: "module", module: ref.module, export: ref.export },
+        spec: {
+          kind: "module",
+          module: ref.module,
+          export: ref.export,
+          site: siteOf(ref),
+        },
         options: ref.options,
       };
     }

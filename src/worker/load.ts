@@ -3,6 +3,7 @@
  * evaluated with workq's exports in scope.
  * @module
  */
+import { deniedFlag } from "../runtime/denied.ts";
 import type { TaskFunction, TaskSpec } from "../task.ts";
 
 const HINT =
@@ -12,11 +13,18 @@ const HINT =
 /** Loads the function a task names. */
 export async function load(spec: TaskSpec): Promise<TaskFunction> {
   if (spec.kind === "module") {
-    const mod = await import(spec.module);
+    let mod;
+    try {
+      mod = await import(spec.module);
+    } catch (error) {
+      throw notLoaded(error, spec);
+    }
     const fn = mod[spec.export];
     if (typeof fn !== "function") {
       throw new TypeError(
-        `Cannot run task: module ${spec.module} has no exported function "${spec.export}"`,
+        `Cannot run task: module ${spec.module} has no exported function "${spec.export}"${
+          calledAt(spec)
+        }`,
       );
     }
     return fn;
@@ -44,6 +52,48 @@ export async function load(spec: TaskSpec): Promise<TaskFunction> {
     );
   }
   return fn as TaskFunction;
+}
+
+type ModuleSpec = Extract<TaskSpec, { kind: "module" }>;
+
+function calledAt(spec: ModuleSpec): string {
+  return spec.site ? ` (named by task() at ${spec.site})` : "";
+}
+
+// The runtime's own error names workq's loader as the importer (Node, Bun)
+// or no task at all (Deno): a module that is missing or that Deno may not
+// read is named by its task() call instead. An error of the module's own
+// (it threw, or one of its imports is missing) is the user's, and stays.
+function notLoaded(error: unknown, spec: ModuleSpec): unknown {
+  const message = String((error as Error)?.message ?? error);
+  const task = `Cannot run task "${spec.export}"`;
+  const url = spec.module;
+  const path = url.startsWith("file:")
+    ? decodeURIComponent(new URL(url).pathname)
+    : url;
+  // Node and Bun quote the path with ', Deno the URL with ".
+  const missing = [`'${path}'`, `'${url}'`, `"${url}"`].some((quoted) =>
+    message.includes(quoted)
+  );
+  if (missing && /not found|cannot find/i.test(message)) {
+    const wrapped = new Error(
+      `${task}: its module ${url} does not exist${calledAt(spec)}`,
+      { cause: error },
+    );
+    (wrapped as Error & { code?: unknown }).code =
+      (error as { code?: unknown })?.code ?? "ERR_MODULE_NOT_FOUND";
+    return wrapped;
+  }
+  const denied = deniedFlag(error);
+  if (denied) {
+    return new Error(
+      `${task}: Deno may not load its module ${url} (${denied.reason}): run again with ${denied.flag}${
+        calledAt(spec)
+      }`,
+      { cause: error },
+    );
+  }
+  return error;
 }
 
 /** Adds a hint to an error a function task's source caused by touching an outside name. */
