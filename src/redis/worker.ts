@@ -15,7 +15,8 @@
  * marker. When it returns, the worker waits until its puts are in Redis,
  * acknowledges what it read, prints the return value (JSON) if there is
  * one, and exits 0. A task that throws, a bad URL or a server that cannot
- * be reached exit 1 with one line on stderr.
+ * be reached exit 1 with one line on stderr (a task's error with its class:
+ * `task "fn" threw RangeError: ...`).
  *
  * Options: `--claim-idle MS` (1000), `--max-attempts N` (3),
  * `--connect-timeout MS` (5000).
@@ -85,16 +86,28 @@ async function main(): Promise<void> {
   }
   const queues: Queue<unknown>[] = [];
   let result: unknown;
+  let running = false;
   try {
     const inQ = await redisQueue(url, queue, options);
     queues.push(inQ);
     const outQ = results ? await redisQueue(url, results, options) : undefined;
     if (outQ) queues.push(outQ);
+    running = true;
     result = await (fn as (...args: unknown[]) => unknown)(inQ, outQ);
+    running = false;
     // The input's acks wait for the outputs: close the input first.
     for (const q of queues) await closeQueue(q);
   } catch (error) {
-    fail((error as Error)?.message ?? String(error));
+    // The task's error keeps its class, as a run() task's does.
+    fail(
+      running
+        ? `task "${values.export}" threw ${
+          error instanceof Error
+            ? `${error.name}: ${error.message}`
+            : String(error)
+        }`
+        : (error as Error)?.message ?? String(error),
+    );
   }
   if (result !== undefined) process.stdout.write(`${JSON.stringify(result)}\n`);
   process.exit(0);
