@@ -5,7 +5,8 @@
  * transport relies on, loaded once per connection.
  * @module
  */
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
+import { deniedFlag } from "../runtime/denied.ts";
 import { show } from "../validate.ts";
 
 /** A connected client. */
@@ -125,6 +126,28 @@ export function showUrl(url: string): string {
   }
 }
 
+// Loaded by the first connect, not at import: on Deno without --allow-env
+// the client's import throws (a dependency lists the environment), and that
+// must be a rejection naming the flag, not a crash of the importing program.
+let loaded: Promise<typeof Redis> | undefined;
+
+async function clientClass(url: string): Promise<typeof Redis> {
+  try {
+    return await (loaded ??= import("ioredis").then((m) => m.Redis));
+  } catch (error) {
+    const denied = deniedFlag(error);
+    const why = denied
+      ? ` (${denied.reason}): run again with ${denied.flag}`
+      : `: ${(error as Error)?.message ?? String(error)}`;
+    throw new Error(
+      `Cannot connect to Redis at ${
+        showUrl(url)
+      }: the Redis client (ioredis) cannot load${why}`,
+      { cause: error },
+    );
+  }
+}
+
 /**
  * Connects, or rejects with an `Error` naming the server and the cause
  * once the connect timeout has passed or the server refused (a database
@@ -140,6 +163,7 @@ export async function connect(
   const timeout = options.connectTimeout ?? 5000;
   let lastError: Error | undefined;
   let connected = false;
+  const Redis = await clientClass(url);
   const client = new Redis({
     host: address.host,
     port: address.port,
