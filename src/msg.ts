@@ -2,6 +2,7 @@
  * Messages: what a queue carries.
  * @module
  */
+import { brand } from "./copies.ts";
 import * as v from "./validate.ts";
 
 /**
@@ -77,3 +78,4 @@ export class Msg<T = unknown> {
     this.attempt = attempt;
   }
 }
+brand(Msg);

@@ -2,6 +2,7 @@
  * Starting workers: ezq's `run`.
  * @module
  */
+import { brand } from "./copies.ts";
 import { dataToError, WorkerError } from "./errors.ts";
 import { runtime, type WorkerPort } from "./runtime/mod.ts";
 import {
@@ -266,6 +267,7 @@ export class WorkerHandle<R = unknown> implements PromiseLike<R> {
     });
   }
 }
+brand(WorkerHandle);
 
 function describe(error: unknown): string {
   return error instanceof Error

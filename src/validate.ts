@@ -3,6 +3,7 @@
  * for a value out of range, each naming the call, the argument and the value.
  * @module
  */
+import { describeForeign, foreignCopy } from "./copies.ts";
 
 /** Describes a received value for an error message. */
 export function show(value: unknown): string {
@@ -16,6 +17,8 @@ export function show(value: unknown): string {
     return `function ${value.name || "(anonymous)"}`;
   }
   if (typeof value === "object") {
+    const home = foreignCopy(value);
+    if (home !== undefined) return describeForeign(value, home);
     return Array.isArray(value)
       ? "an array"
       : `an object (${value.constructor?.name ?? "null prototype"})`;

@@ -2,6 +2,7 @@
  * The public queue.
  * @module
  */
+import { brand, foreignCopy } from "../copies.ts";
 import { END, Msg } from "../msg.ts";
 import {
   cloneError,
@@ -300,6 +301,12 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>> {
     let wired = false;
     let x = transfer && transfer.length > 0 ? transfer : undefined;
     if (typeof data === "object" && data !== null) {
+      // An object of another copy of workq: a Msg would go as plain data.
+      if (foreignCopy(data)) {
+        throw new TypeError(
+          `Cannot put into queue "${this.name}": the item is ${v.show(data)}`,
+        );
+      }
       // Found now, in the put that holds it, not when a batch is sent later.
       if (findUncloneable(data) !== undefined) {
         throw cloneError(
@@ -428,6 +435,7 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>> {
     return this.#transport.handoff(transfer, lifelines);
   }
 }
+brand(Queue);
 
 /**
  * Checks `maxsize` and `maxAttempts`, the options every kind of queue has
