@@ -34,6 +34,15 @@ async function drain<T>(q: Queue<T>): Promise<T[]> {
   return out;
 }
 
+// In every runtime here, not in the TypeScript lib the .js form is emitted with.
+const waitAsync = (Atomics as unknown as {
+  waitAsync(
+    cell: Int32Array,
+    at: number,
+    value: number,
+  ): { async: boolean; value: Promise<string> | string };
+}).waitAsync;
+
 // Blocks this thread until `cell[at]` is set: nothing here runs meanwhile.
 function block(cell: Int32Array, at: number): void {
   for (let i = 0; i < 600 && Atomics.load(cell, at) === 0; i++) {
@@ -88,7 +97,7 @@ test("in-process in, Redis out: a worker stopped before its Redis put was sent g
     inQ,
     cell,
   );
-  const signalled = Atomics.waitAsync(cell, 0, 0);
+  const signalled = waitAsync(cell, 0, 0);
   if (signalled.async) await signalled.value;
   void worker.terminate();
   await worker.result.catch(() => {});
