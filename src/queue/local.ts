@@ -102,6 +102,9 @@ export class LocalTransport implements Transport {
     return this.#broker.size;
   }
 
+  // The commit ledger (ledger.ts) never waits for these puts: the entry is
+  // in the owner's memory at once, waiting for room if need be, and can
+  // only be lost with the queue itself.
   put(entry: Entry): Promise<void> {
     const broker = this.#broker;
     if (broker.put1(entry)) {

@@ -7,8 +7,9 @@
  * Counters are cumulative over the client's life, in delivery order:
  * - `returned`: items handed to the reader;
  * - `finished`: items the reader is done with (it asked for the next one);
- * - `committed`: finished items whose outputs have left this thread (every
- *   put the thread made before is posted), so they need no redelivery;
+ * - `committed`: finished items whose outputs are safe (every put the
+ *   thread made before, to any engine, was accepted: see `ledger.ts`), so
+ *   they need no redelivery;
  * - `received` (written by the owner): batches of puts the owner has taken
  *   in, so that a thread ending itself can wait until its last puts arrived.
  * @module

@@ -17,6 +17,7 @@ import {
   writeRead,
 } from "./progress.ts";
 import { Deque } from "./deque.ts";
+import { type Group, ledger, type Reader } from "./ledger.ts";
 import { ownerOf, type QueueDescriptor, queueDescriptor } from "./local.ts";
 import {
   type ClientMessage,
@@ -46,22 +47,15 @@ const SAMPLE_EVERY = 16;
 const open = new Set<RemoteTransport>();
 const RESOLVED = Promise.resolve();
 // Transports of this thread with puts not yet posted; they are flushed
-// together. Finished work counts as committed only once every put made
-// before it has been accepted by its queue's owner: a message posted by a
-// thread that is then stopped may never arrive (Bun, Deno).
+// together. A batch is accepted once its owner says so, not when it is
+// posted: a message posted by a thread that is then stopped may never
+// arrive (Bun, Deno). The ledger holds back commits until then.
 const dirty = new Set<RemoteTransport>();
 let flushScheduled = false;
 
-/** One flush of this thread: how far each reader had finished, and how many batches are unconfirmed. */
-interface Ticket {
-  pending: number;
-  marks: Map<RemoteTransport, number>;
-}
-const tickets: Ticket[] = [];
-
-/** A batch of puts waiting for its owner's "accepted". */
+/** A batch of puts waiting for its owner's "accepted"; the last of a flush settles its group. */
 interface SentBatch {
-  ticket: Ticket;
+  group: Group | undefined;
   waiters: Waiter<void>[];
 }
 
@@ -103,6 +97,7 @@ export class RemoteTransport implements Transport {
   #refd = true;
 
   #outbox: Entry[] = [];
+  #group: Group | undefined; // the ledger's group of the outbox's puts
   #outWaiters: Waiter<void>[] = []; // bounded queues only: they wait for "accepted"
   #lost: Error | undefined; // an unbounded put that failed after it resolved
   #sent = new Deque<SentBatch>();
@@ -116,6 +111,12 @@ export class RemoteTransport implements Transport {
   #acked = 0;
   #finished = 0;
   #committed = 0;
+  readonly #reader: Reader = {
+    commit: (upTo) => this.#commitTo(upTo),
+    // Counts are cumulative: a later commit covers these (the put's error
+    // was reported to whoever made it).
+    forgo: () => {},
+  };
   // Starts small until the reader's pace is known: a first reader must not take everything.
   readonly #pace: Pace;
   #sampleIn = SAMPLE_EVERY;
@@ -181,6 +182,7 @@ export class RemoteTransport implements Transport {
 
   put(entry: Entry): Promise<void> {
     if (this.#closed) return Promise.reject(this.#closed);
+    this.#group ??= ledger.begin();
     this.#outbox.push(entry);
     let accepted = RESOLVED;
     if (this.maxsize !== Infinity) {
@@ -226,14 +228,12 @@ export class RemoteTransport implements Transport {
   #mark(): void {
     this.#finished = Math.max(0, Math.min(this.#returned, this.#asked - 1));
     writeRead(this.#cell, this.#finished, this.#returned);
-    if (dirty.size > 0) return; // the next flush's ticket will carry it
-    const last = tickets[tickets.length - 1];
-    if (last) last.marks.set(this, this.#finished);
-    else this.#commitTo(this.#finished);
+    ledger.finished(this.#reader, this.#finished);
   }
 
-  // Finished items whose outputs have all reached their queues: only these
-  // are acknowledged, so an item is never dropped while its result could be lost.
+  // Finished items whose outputs have all been accepted (see ledger.ts):
+  // only these are acknowledged, so an item is never dropped while its
+  // result could be lost.
   #commitTo(finished: number): void {
     if (finished <= this.#committed) return;
     this.#committed = finished;
@@ -245,14 +245,8 @@ export class RemoteTransport implements Transport {
   static #flushAll(): void {
     flushScheduled = false;
     if (dirty.size === 0) return;
-    const ticket: Ticket = { pending: 0, marks: new Map() };
-    for (const transport of dirty) transport.#flush(ticket);
+    for (const transport of dirty) transport.#flush();
     dirty.clear();
-    for (const transport of open) {
-      ticket.marks.set(transport, transport.#finished);
-    }
-    tickets.push(ticket);
-    RemoteTransport.#settleTickets();
   }
 
   static flushBeforeExit(boundMs: number): string[] {
@@ -266,14 +260,6 @@ export class RemoteTransport implements Transport {
       }
     }
     return unconfirmed;
-  }
-
-  static #settleTickets(): void {
-    while (tickets.length > 0 && tickets[0].pending === 0) {
-      for (const [transport, finished] of tickets.shift()!.marks) {
-        transport.#commitTo(finished);
-      }
-    }
   }
 
   get(options: WaitOptions): Promise<Entry> {
@@ -378,8 +364,7 @@ export class RemoteTransport implements Transport {
         if (!batch) break;
         this.#boundedWaiting -= batch.waiters.length;
         for (const waiter of batch.waiters) waiter.resolve();
-        batch.ticket.pending--;
-        RemoteTransport.#settleTickets();
+        batch.group?.settle();
         break;
       }
       case "synced":
@@ -402,21 +387,28 @@ export class RemoteTransport implements Transport {
     this.#refresh();
   }
 
-  #flush(ticket: Ticket): void {
-    if (this.#outbox.length === 0) return;
+  #flush(): void {
+    const group = this.#group;
+    this.#group = undefined;
+    if (this.#outbox.length === 0) {
+      group?.settle();
+      return;
+    }
     const entries = this.#outbox;
     const waiters = this.#outWaiters;
     this.#outbox = [];
     this.#outWaiters = [];
     try {
-      this.#send(entries, waiters, ticket);
+      this.#send(entries, waiters, group);
     } catch {
       // A value the put-time check could not see through (a host object):
       // each entry goes alone, and only the ones that cannot be cloned fail.
       const bounded = waiters.length > 0;
+      // Replies come in order: the last batch sent settles the group.
+      let last: SentBatch | undefined;
       for (let i = 0; i < entries.length; i++) {
         try {
-          this.#send([entries[i]], bounded ? [waiters[i]] : [], ticket);
+          last = this.#send([entries[i]], bounded ? [waiters[i]] : []);
         } catch (error) {
           const failure = cloneError(
             `put into queue "${this.name}"`,
@@ -429,16 +421,23 @@ export class RemoteTransport implements Transport {
           } else this.#lost = failure;
         }
       }
+      if (last) last.group = group;
+      else group?.settle();
     }
     this.#refresh();
   }
 
-  #send(entries: Entry[], waiters: Waiter<void>[], ticket: Ticket): void {
+  #send(
+    entries: Entry[],
+    waiters: Waiter<void>[],
+    group?: Group,
+  ): SentBatch {
     const transfer: Transferable[] = [];
     this.#post({ t: "put", b: pack(entries, transfer) }, transfer);
     this.#posted++;
-    ticket.pending++;
-    this.#sent.push({ ticket, waiters });
+    const batch: SentBatch = { group, waiters };
+    this.#sent.push(batch);
+    return batch;
   }
 
   #post(message: ClientMessage, transfer: Transferable[] = []): void {
@@ -455,10 +454,11 @@ export class RemoteTransport implements Transport {
     // thread's other queues go on committing.
     for (let batch = this.#sent.shift(); batch; batch = this.#sent.shift()) {
       for (const waiter of batch.waiters) waiter.reject(error);
-      batch.ticket.pending--;
+      batch.group?.settle();
     }
+    this.#group?.settle();
+    this.#group = undefined;
     this.#boundedWaiting = 0;
-    RemoteTransport.#settleTickets();
     for (const resolve of this.#syncs.values()) resolve();
     this.#syncs.clear();
     this.#released?.();

@@ -17,8 +17,11 @@
  *   `n` (the prefetch window) adapts to the reader's time per item.
  * - **Acks.** An item is finished when its reader asks for the next one,
  *   and acknowledged (`XACK` + `XDEL`, batched) only once every put this
- *   process made before that moment is in Redis (committed): the stream's
- *   length means "not finished".
+ *   thread made before that moment, to any queue, was accepted by its
+ *   engine (committed: see `../queue/ledger.ts`): the stream's length means
+ *   "not finished". A bounded put waiting for room in the very queue being
+ *   read does not hold back that queue's acks: the room it waits for comes
+ *   from them.
  * - **Dead consumers.** Items a consumer holds are kept fresh by a
  *   heartbeat; the items of a consumer that stopped (killed, or its event
  *   loop blocked) for `claimIdle` ms are taken over by another with
@@ -43,6 +46,7 @@ import { Pace } from "../queue/pace.ts";
 import { Buffer } from "node:buffer";
 import { CLOSE, DONE, END } from "../msg.ts";
 import { Deque } from "../queue/deque.ts";
+import { type Group, ledger, type Reader } from "../queue/ledger.ts";
 import type { Entry } from "../queue/protocol.ts";
 import {
   cutShort,
@@ -193,13 +197,6 @@ interface Waiter {
   resolve(entry: Entry): void;
   reject(error: unknown): void;
 }
-
-// Every batch of puts of this process not yet confirmed by Redis: finished
-// items are acknowledged only once the puts made before are all in (a put
-// that was not awaited may still be on its way).
-// A bounded put waiting for room in the very queue being read does not hold
-// back that queue's acks: the room it waits for comes from them.
-const unconfirmed = new Map<Promise<void>, string | undefined>();
 
 // Returns {added, length}, or {-1, 0} when the stream is gone (lost).
 const ADD_UP_TO = new Script(
@@ -419,6 +416,7 @@ export class RedisTransport implements Transport {
   // puts
   #outbox: Outgoing[] = [];
   #batch: Deferred | undefined;
+  #group: Group | undefined; // the ledger's group of #batch
   #flushScheduled = false;
   #inflight = new Set<Promise<void>>();
   #blocked = new Deque<Batch>();
@@ -442,7 +440,13 @@ export class RedisTransport implements Transport {
   #ackOut: string[] = [];
   #ackScheduled = false;
   #acking = new Set<Promise<void>>();
-  #committing = new Set<Promise<void>>();
+  // Finished ids not yet committed or forgone, oldest first, and how many
+  // finished ids went through the ledger before them (its counts).
+  #finished = new Deque<string>();
+  #finishedCount = 0;
+  #settledCount = 0;
+  #whenCommitted: (() => void)[] = [];
+  readonly #ledgerReader: Reader;
 
   constructor(client: Client, options: RedisTransportOptions, size: number) {
     this.#cmd = client;
@@ -463,6 +467,17 @@ export class RedisTransport implements Transport {
     this.consumer = `${Date.now().toString(36)}-${
       Math.random().toString(36).slice(2, 10)
     }.${Math.ceil(this.claimIdle)}`;
+    this.#ledgerReader = {
+      key: this.#ledgerKey,
+      commit: (upTo) => this.#ack(this.#settleFinished(upTo)),
+      // An output was lost: leave the items pending, to be delivered again.
+      forgo: (upTo) => void this.#settleFinished(upTo),
+    };
+  }
+
+  // Names the stream for the ledger's keyed groups (see ledger.ts).
+  get #ledgerKey(): string {
+    return `redis ${this.url} ${this.#key}`;
   }
 
   get size(): number {
@@ -562,9 +577,8 @@ export class RedisTransport implements Transport {
     this.#outbox.push(item);
     if (!this.#batch) {
       this.#batch = deferred();
-      unconfirmed.set(
-        this.#batch.promise,
-        this.maxsize === Infinity ? undefined : this.#key,
+      this.#group = ledger.begin(
+        this.maxsize === Infinity ? undefined : this.#ledgerKey,
       );
       this.#inflight.add(this.#batch.promise);
     }
@@ -574,14 +588,18 @@ export class RedisTransport implements Transport {
     this.#flushScheduled = false;
     const items = this.#outbox;
     const done = this.#batch;
+    const group = this.#group;
     if (items.length === 0 || !done) return;
     this.#outbox = [];
     this.#batch = undefined;
-    const forget = () => {
-      unconfirmed.delete(done.promise);
+    this.#group = undefined;
+    done.promise.then(() => {
       this.#inflight.delete(done.promise);
-    };
-    done.promise.then(forget, forget);
+      group?.settle();
+    }, () => {
+      this.#inflight.delete(done.promise);
+      group?.settle(true);
+    });
     if (this.maxsize === Infinity) {
       // One script call per chunk, all sent at once: one round trip, and
       // far less work per item than an XADD each, on both sides.
@@ -885,7 +903,7 @@ export class RedisTransport implements Transport {
   async #endingState(
     state: (client: Client) => Promise<EndingState>,
   ): Promise<EndingState> {
-    await Promise.all([...this.#committing]);
+    await this.#committed();
     this.#flushAcks();
     await Promise.all([...this.#acking]);
     return await state(this.#cmd);
@@ -933,8 +951,9 @@ export class RedisTransport implements Transport {
 
   // An end marker waits for every data item before it to be finished.
   async #barrier(id: string): Promise<void> {
+    await this.#committed();
     this.#flushAcks();
-    await Promise.all([...this.#committing, ...this.#acking]);
+    await Promise.all([...this.#acking]);
     const blocked = await BARRIER.run(this.#cmd, [this.#key], [
       GROUP,
       id,
@@ -968,30 +987,36 @@ export class RedisTransport implements Transport {
   // ---------------------------------------------------------------- acks
 
   // Everything returned to the reader so far is finished; it is acked once
-  // this process's earlier puts are all in Redis.
+  // this thread's earlier puts, to any queue, are accepted (see ledger.ts).
   #finish(): void {
-    if (this.#held.length === 0) return;
-    const ids = this.#held;
+    const held = this.#held;
+    if (held.length === 0) return;
     this.#held = [];
-    const before: Promise<void>[] = [];
-    for (const [promise, key] of unconfirmed) {
-      if (key !== this.#key) before.push(promise);
+    for (const id of held) this.#finished.push(id);
+    this.#finishedCount += held.length;
+    ledger.finished(this.#ledgerReader, this.#finishedCount);
+  }
+
+  // Takes the finished ids up to the ledger's count `upTo` off the list.
+  #settleFinished(upTo: number): string[] {
+    const ids: string[] = [];
+    for (; this.#settledCount < upTo; this.#settledCount++) {
+      ids.push(this.#finished.shift()!);
     }
-    if (before.length === 0) {
-      this.#ack(ids);
-      return;
+    if (this.#finished.length === 0) {
+      for (const wake of this.#whenCommitted.splice(0)) wake();
     }
-    const commit = Promise.all(before).then(
-      () => this.#ack(ids),
-      () => {
-        // An output was lost: leave the items pending, to be delivered again.
-      },
-    );
-    this.#committing.add(commit);
-    commit.then(() => this.#committing.delete(commit));
+    return ids;
+  }
+
+  // Resolves once every finished id is committed or forgone.
+  #committed(): Promise<void> {
+    if (this.#finished.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#whenCommitted.push(resolve));
   }
 
   #ack(ids: string[]): void {
+    if (ids.length === 0) return;
     for (const id of ids) this.#ackOut.push(id);
     if (this.#ackOut.length >= FLUSH_AT) this.#flushAcks();
     else if (!this.#ackScheduled) {
@@ -1065,7 +1090,7 @@ export class RedisTransport implements Transport {
     } catch {
       // reported by settle() to whoever asked; the items stay pending
     }
-    await Promise.all([...this.#committing]);
+    await this.#committed();
     this.#flushAcks();
     await Promise.all([...this.#acking]);
     // Unread items go back: claimable at once, with their delivery count

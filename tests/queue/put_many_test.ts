@@ -3,32 +3,9 @@
 // the owner's thread and from a worker, and on iterable-queue's producers.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { IterableQueue, Msg, Queue, run } from "../../mod.ts";
+import { IterableQueue, Queue, run } from "../../mod.ts";
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
-
-test("putMany in the owner's thread: in order, Msg kinds and orders kept, all or nothing", async () => {
-  const q = new Queue<unknown>();
-  await q.putMany([]);
-  await q.putMany([1, new Msg({ kind: "K", data: 2, order: 5 }), "three"]);
-  await q.putMany(new Set([4, 5]));
-  assert.equal(q.size, 5);
-  const first = await q.get();
-  const second = await q.get();
-  assert.equal(first.data, 1);
-  assert.deepEqual([second.kind, second.data, second.order], ["K", 2, 5]);
-  assert.deepEqual(
-    [(await q.get()).data, (await q.get()).data, (await q.get()).data],
-    ["three", 4, 5],
-  );
-  await assert.rejects(q.putMany([1, () => 2]), TypeError);
-  await assert.rejects(
-    q.putMany([new Msg({ kind: "workq:end", data: 1 })]),
-    /reserved/,
-  );
-  await assert.rejects(q.putMany(7 as unknown as number[]), /iterable/);
-  assert.equal(q.size, 0, "a rejected putMany put nothing");
-});
 
 test("putMany from a worker into a bounded queue waits for room and keeps the order", async () => {
   const q = new Queue<number>({ maxsize: 5 });

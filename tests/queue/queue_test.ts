@@ -1,26 +1,16 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { END, endqAndWait, Msg, Queue, run, task } from "../../mod.ts";
+import { endqAndWait, Queue, run, task } from "../../mod.ts";
 import { here } from "../_helpers.ts";
+import { queueContract } from "./_contract.ts";
 
 const tasks = here("./fixtures/tasks.ts");
 type Tasks = typeof import("../fixtures/tasks.ts");
 
-test("put() wraps plain values in a Msg; get() returns them in order", async () => {
-  const q = new Queue<number>({ name: "plain" });
-  await q.put(1);
-  await q.put(2, { kind: "K", order: 9 });
-  await q.put(new Msg({ kind: "M", data: 3, order: 4 }));
-  assert.equal(q.size, 3);
-  assert.deepEqual(await q.get(), new Msg({ data: 1 }));
-  assert.deepEqual(await q.get(), new Msg({ kind: "K", data: 2, order: 9 }));
-  const third = await q.get();
-  assert.ok(third instanceof Msg);
-  assert.equal(third.kind, "M");
-  assert.equal(third.data, 3);
-  assert.equal(third.attempt, 1);
-  assert.equal(q.size, 0);
-});
+queueContract(
+  "in-process",
+  <T>(options?: { name?: string; maxsize?: number }) => new Queue<T>(options),
+);
 
 test("an item put in one thread is a copy in another: changes after put() do not reach a worker", async () => {
   const q = new Queue<{ n: number }>();
@@ -33,46 +23,6 @@ test("an item put in one thread is a copy in another: changes after put() do not
   await reader;
   item.n = 2;
   assert.equal(await reader, 1);
-});
-
-test("the end kind is reserved: put() refuses it", async () => {
-  const q = new Queue();
-  await assert.rejects(
-    q.put(new Msg({ kind: END })),
-    (e: Error) => e instanceof TypeError && /reserved/.test(e.message),
-  );
-  await q.end();
-  assert.equal((await q.get()).kind, END);
-});
-
-test("get() rejects with TimeoutError after its timeout, and with the reason on abort", async () => {
-  const q = new Queue({ name: "idle" });
-  await assert.rejects(
-    q.get({ timeout: 20 }),
-    (e: Error) => e.name === "TimeoutError" && /idle/.test(e.message),
-  );
-  const controller = new AbortController();
-  const pending = q.get({ signal: controller.signal });
-  controller.abort(new Error("stop"));
-  await assert.rejects(pending, /stop/);
-  // A cancelled get() does not swallow the next item.
-  await q.put(5);
-  assert.equal((await q.get()).data, 5);
-});
-
-test("a bounded queue makes put() wait for room (backpressure)", async () => {
-  const q = new Queue<number>({ maxsize: 2 });
-  await q.put(1);
-  await q.put(2);
-  let third = false;
-  const pending = q.put(3).then(() => (third = true));
-  await new Promise((r) => setTimeout(r, 30));
-  assert.equal(third, false, "put() must wait while the queue is full");
-  assert.equal(q.size, 2);
-  assert.equal((await q.get()).data, 1);
-  await pending;
-  assert.equal(third, true);
-  assert.deepEqual([(await q.get()).data, (await q.get()).data], [2, 3]);
 });
 
 test("a bounded queue applies backpressure to producers in workers too", async () => {
@@ -97,24 +47,6 @@ test("a bounded queue applies backpressure to producers in workers too", async (
   await producer;
   assert.deepEqual(seen, Array.from({ length: 200 }, (_, i) => i));
   void out;
-});
-
-test("uncloneable values: put() fails at once naming the queue and the type; nothing else is lost", async () => {
-  const q = new Queue<unknown>({ name: "jobs" });
-  await q.put("before");
-  await assert.rejects(
-    q.put({ nested: { fn: function handler() {} } }),
-    (e: Error) =>
-      e instanceof TypeError && /queue "jobs"/.test(e.message) &&
-      /value\.nested\.fn \(function handler\)/.test(e.message),
-  );
-  await assert.rejects(q.put(Symbol("s")), /symbol/);
-  await q.put("after");
-  assert.deepEqual([(await q.get()).data, (await q.get()).data], [
-    "before",
-    "after",
-  ]);
-  assert.equal(q.size, 0);
 });
 
 test("uncloneable values put from a worker fail there, and the queue keeps the rest", async () => {
