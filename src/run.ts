@@ -4,6 +4,7 @@
  */
 import { dataToError, WorkerError } from "./errors.ts";
 import { runtime, type WorkerPort } from "./runtime/mod.ts";
+import type { DenoPermissions } from "./runtime/types.ts";
 import {
   specName,
   type Task,
@@ -118,35 +119,41 @@ export class WorkerHandle<R = unknown> implements PromiseLike<R> {
     this.#thread = message.thread;
     let port: WorkerPort;
     try {
-      port = runtime.spawn(entry, this.name, {
-        error: (error, memory) =>
-          this.#end(
-            false,
-            memory
-              ? new WorkerError(
-                this.name,
-                "memory",
-                `ran out of memory: ${describe(error)}`,
-                { cause: error },
-              )
-              : new WorkerError(
-                this.name,
-                "crash",
-                `crashed: ${describe(error)}`,
-                { cause: error },
-              ),
-          ),
-        exit: (code) =>
-          this.#end(
-            false,
-            new WorkerError(
-              this.name,
-              "exit",
-              `exited with code ${code} before its task finished`,
-              { exitCode: code },
+      port = runtime.spawn(
+        entry,
+        this.name,
+        {
+          error: (error, memory) =>
+            this.#end(
+              false,
+              memory
+                ? new WorkerError(
+                  this.name,
+                  "memory",
+                  `ran out of memory: ${describe(error)}`,
+                  { cause: error },
+                )
+                : new WorkerError(
+                  this.name,
+                  "crash",
+                  `crashed: ${describe(error)}`,
+                  { cause: error },
+                ),
             ),
-          ),
-      }, options.resourceLimits);
+          exit: (code) =>
+            this.#end(
+              false,
+              new WorkerError(
+                this.name,
+                "exit",
+                `exited with code ${code} before its task finished`,
+                { exitCode: code },
+              ),
+            ),
+        },
+        options.resourceLimits,
+        permissionsFor(options),
+      );
     } catch (error) {
       this.#end(
         false,
@@ -265,6 +272,17 @@ export class WorkerHandle<R = unknown> implements PromiseLike<R> {
       settle(ok, value);
     });
   }
+}
+
+// A narrowed worker must still load workq: when workq came over http(s)
+// (Deno users load it from JSR), its host joins what the worker may import.
+function permissionsFor(options: TaskOptions): DenoPermissions | undefined {
+  const given = options.deno?.permissions;
+  if (given === undefined || typeof given === "string") return given;
+  if (entry.protocol !== "http:" && entry.protocol !== "https:") return given;
+  const allowed = given.import;
+  if (allowed === true || allowed === "inherit") return given;
+  return { ...given, import: [...(allowed || []), entry.host] };
 }
 
 function describe(error: unknown): string {

@@ -6,6 +6,7 @@ import { availableParallelism } from "node:os";
 import process from "node:process";
 import { parentPort, Worker } from "node:worker_threads";
 import type {
+  DenoPermissions,
   Endpoint,
   ResourceLimits,
   Runtime,
@@ -14,6 +15,7 @@ import type {
   WorkerScope,
 } from "./types.ts";
 import { hookSelfExit } from "./self_exit.ts";
+import { webRuntime } from "./web.ts";
 
 const READY = "workq:ready";
 const READY_BOUND_MS = 5000;
@@ -22,8 +24,10 @@ const READY_BOUND_MS = 5000;
 // workers print straight to the process (nothing to flush before stopping
 // them) and do not end by themselves when their port closes.
 const pipesConsole = !("Deno" in globalThis);
-// Deno runs worker_threads too, but stalls silently at a heap limit.
-const honoursLimits = !("Deno" in globalThis);
+// Deno runs worker_threads too, but stalls silently at a heap limit
+// (measured on Deno 2.9.6: no message, no error, no exit): the option is
+// refused there rather than passed.
+const isDeno = "Deno" in globalThis;
 
 // worker_threads load only file: and data: modules: a worker module from
 // anywhere else (https: when Deno loads workq from JSR) is imported by a
@@ -43,10 +47,16 @@ function spawn(
   name: string,
   events: WorkerEvents,
   limits?: ResourceLimits,
+  permissions?: DenoPermissions,
 ): WorkerPort {
+  // Deno's worker_threads always inherit the parent's permissions; only its
+  // Web Workers take narrowed ones (those load http: modules directly).
+  if (permissions !== undefined && isDeno) {
+    return webRuntime.spawn(url, name, events, undefined, permissions);
+  }
   const worker = new Worker(workerModule(url), {
     name,
-    resourceLimits: honoursLimits ? limits : undefined,
+    resourceLimits: isDeno ? undefined : limits,
   });
   // Without an "error" listener an error in the worker kills the parent.
   worker.on("error", (error: Error & { code?: string }) => {
@@ -112,6 +122,11 @@ function spawn(
 
 function workerScope(): WorkerScope {
   const port = parentPort;
+  // A Deno task with narrowed permissions runs on a Web Worker, where
+  // node:worker_threads has no parent port.
+  if (!port && isDeno && "WorkerGlobalScope" in globalThis) {
+    return webRuntime.workerScope();
+  }
   if (!port) {
     throw new Error("Cannot start a workq worker: this thread is not a worker");
   }
@@ -171,6 +186,9 @@ function listenPort(
 export const nodeRuntime: Runtime = {
   listenPort,
   family: "node",
+  name: isDeno ? "Deno" : "Node",
+  honoursLimits: !isDeno,
+  narrows: isDeno,
   cpus: availableParallelism(),
   spawn,
   workerScope,
