@@ -10,6 +10,7 @@ import {
   type Task,
   type TaskFunction,
   type TaskOptions,
+  type TaskSpec,
   toSpec,
 } from "./task.ts";
 import { takeTransfer } from "./transfer.ts";
@@ -152,7 +153,7 @@ export class WorkerHandle<R = unknown> implements PromiseLike<R> {
             ),
         },
         options.resourceLimits,
-        permissionsFor(options),
+        permissionsFor(options, message.task),
       );
     } catch (error) {
       this.#end(
@@ -274,15 +275,33 @@ export class WorkerHandle<R = unknown> implements PromiseLike<R> {
   }
 }
 
-// A narrowed worker must still load workq: when workq came over http(s)
-// (Deno users load it from JSR), its host joins what the worker may import.
-function permissionsFor(options: TaskOptions): DenoPermissions | undefined {
+// A narrowed worker must still load workq and the task: Deno checks the
+// worker_threads worker that runs it (see runtime/node.ts) for read access
+// to each file: module it imports, and for import access to each host. So
+// workq's own sources and the task's module file (code, no secrets) join
+// what it may read, or workq's host what it may import.
+function permissionsFor(
+  options: TaskOptions,
+  spec: TaskSpec,
+): DenoPermissions | undefined {
   const given = options.deno?.permissions;
-  if (given === undefined || typeof given === "string") return given;
-  if (entry.protocol !== "http:" && entry.protocol !== "https:") return given;
-  const allowed = given.import;
-  if (allowed === true || allowed === "inherit") return given;
-  return { ...given, import: [...(allowed || []), entry.host] };
+  if (given === undefined || given === "inherit") return given;
+  const narrowed: Exclude<DenoPermissions, string> = given === "none"
+    ? {}
+    : { ...given };
+  const code = [new URL("../", entry)];
+  if (spec.kind === "module") code.push(new URL(spec.module));
+  const files = code.filter((url) => url.protocol === "file:");
+  const hosts = code.filter((url) => /^https?:$/.test(url.protocol))
+    .map((url) => url.host);
+  for (const [key, more] of [["read", files], ["import", hosts]] as const) {
+    const allowed = narrowed[key];
+    if (more.length === 0 || allowed === true || allowed === "inherit") {
+      continue;
+    }
+    narrowed[key] = [...(allowed || []), ...more];
+  }
+  return narrowed;
 }
 
 function describe(error: unknown): string {

@@ -207,7 +207,15 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>> {
   // Left undefined without a limit: the hot put path tests only this.
   #maxItemBytes: number | undefined;
 
-  /** The largest item a put accepts, in estimated bytes; `Infinity` when unlimited. */
+  /**
+   * The largest item a put accepts, in estimated bytes (see
+   * {@linkcode QueueOptions.maxItemBytes}); `Infinity` when unlimited.
+   * @example
+   * ```ts
+   * import { Queue } from "@workq/workq";
+   * console.log(new Queue({ maxItemBytes: 4096 }).maxItemBytes); // 4096
+   * ```
+   */
   get maxItemBytes(): number {
     return this.#maxItemBytes ?? Infinity;
   }

@@ -16,13 +16,29 @@ export interface ResourceLimits {
  * takes it: `"inherit"` (the parent's), `"none"`, or per permission `true`
  * (the parent's), `false` (none) or a list of what is allowed (paths, hosts,
  * commands, variable names); a permission left out is none.
+ *
+ * @example
+ * ```ts
+ * import type { DenoPermissions } from "@workq/workq";
+ * const readOnly: DenoPermissions = { read: ["./data/"], net: false };
+ * console.log(Object.keys(readOnly)); // ["read", "net"]
+ * ```
  */
 export type DenoPermissions =
   | "inherit"
   | "none"
   | Partial<Record<DenoPermissionName, boolean | "inherit" | (string | URL)[]>>;
 
-/** The permissions a Deno worker can be narrowed on. */
+/**
+ * The permissions a Deno worker can be narrowed on.
+ *
+ * @example
+ * ```ts
+ * import type { DenoPermissionName } from "@workq/workq";
+ * const denied: DenoPermissionName[] = ["net", "run"];
+ * console.log(denied.length); // 2
+ * ```
+ */
 export type DenoPermissionName =
   | "env"
   | "ffi"

@@ -1,10 +1,8 @@
 /**
- * Web Workers, as Bun and browsers provide them (Deno takes worker_threads,
- * except for a task with narrowed permissions: see mod.ts and node.ts).
+ * Web Workers, as Bun and browsers provide them (Deno takes worker_threads: see mod.ts).
  * @module
  */
 import type {
-  DenoPermissions,
   Endpoint,
   Runtime,
   WorkerEvents,
@@ -16,21 +14,8 @@ import { hookSelfExit } from "./self_exit.ts";
 // deno-lint-ignore no-explicit-any
 type Any = any;
 
-function spawn(
-  url: URL,
-  name: string,
-  events: WorkerEvents,
-  _limits?: unknown,
-  permissions?: DenoPermissions,
-): WorkerPort {
-  // Deno's option that narrows what the worker may do (it needs the
-  // --unstable-worker-options flag, or Deno exits: see task.ts).
-  const deno = permissions === undefined ? {} : { deno: { permissions } };
-  const worker: Worker = new Worker(url.href, {
-    type: "module",
-    name,
-    ...deno,
-  } as WorkerOptions);
+function spawn(url: URL, name: string, events: WorkerEvents): WorkerPort {
+  const worker: Worker = new Worker(url.href, { type: "module", name });
   // Without preventDefault an error in a Deno worker kills the parent.
   worker.onerror = (event: ErrorEvent) => {
     event.preventDefault();
