@@ -21,7 +21,7 @@ const NARROW_FLAGS = [
 ];
 
 test(
-  "a narrowed Deno task is denied what it was not given, with Deno's NotCapable; its timeout stops a busy loop",
+  "a narrowed Deno task is denied what it was not given, with Deno's NotCapable; its timeout and signal stop a busy loop",
   {
     skip: !isDeno,
   },
@@ -43,6 +43,8 @@ test(
     assert.equal(seen.netAllowed, "ok 200");
     assert.equal(seen.netDenied, denied);
     assert.equal(seen.envDenied, denied);
+    assert.equal(seen.busyTimeout, "WorkerError timeout");
+    assert.equal(seen.busyAbort, "WorkerError aborted");
   },
 );
 
