@@ -45,6 +45,12 @@ test(
     assert.equal(seen.envDenied, denied);
     assert.equal(seen.busyTimeout, "WorkerError timeout");
     assert.equal(seen.busyAbort, "WorkerError aborted");
+    if (!overHttp) {
+      assert.match(
+        seen.importDenied,
+        /^TypeError: Requires read access to ".*narrowed\.ts"/,
+      );
+    }
   },
 );
 
