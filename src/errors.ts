@@ -102,6 +102,17 @@ export const builtinErrors: Readonly<Record<string, ErrorConstructor>> = {
   URIError,
 };
 
+// Deno's own error classes (`Deno.errors.NotCapable` for a permission a
+// narrowed worker lacks, `NotFound`, ...) come back as themselves on Deno,
+// so that `instanceof Deno.errors.X` holds in the caller as in the worker.
+function denoError(name: string): ErrorConstructor | undefined {
+  const errors = (globalThis as {
+    Deno?: { errors?: Record<string, unknown> };
+  }).Deno?.errors;
+  const Ctor = errors && Object.hasOwn(errors, name) ? errors[name] : undefined;
+  return typeof Ctor === "function" ? Ctor as ErrorConstructor : undefined;
+}
+
 /**
  * Rebuilds a thrown value from {@linkcode errorToData}; when `worker` is
  * given, the stack gains a last line naming the worker it came from.
@@ -113,7 +124,7 @@ export function dataToError(
   if ("value" in data) return data.value;
   const Ctor = Object.hasOwn(builtinErrors, data.name)
     ? builtinErrors[data.name]
-    : Error;
+    : denoError(data.name) ?? Error;
   const error = new Ctor(data.message) as Error & {
     code?: unknown;
     worker?: string;

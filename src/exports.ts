@@ -18,6 +18,9 @@ export { iterMsg, iterSortq } from "./queue/iter.ts";
 export { endq, endqAndWait } from "./endq.ts";
 export { run, WorkerHandle } from "./run.ts";
 export {
+  type DenoPermissionName,
+  type DenoPermissions,
+  type DenoTaskOptions,
   type ResourceLimits,
   type Task,
   task,

@@ -5,11 +5,13 @@
 import { brand } from "./copies.ts";
 import { dataToError, WorkerError } from "./errors.ts";
 import { runtime, type WorkerPort } from "./runtime/mod.ts";
+import type { DenoPermissions } from "./runtime/types.ts";
 import {
   specName,
   type Task,
   type TaskFunction,
   type TaskOptions,
+  type TaskSpec,
   toSpec,
 } from "./task.ts";
 import { takeTransfer } from "./transfer.ts";
@@ -119,35 +121,41 @@ export class WorkerHandle<R = unknown> implements PromiseLike<R> {
     this.#thread = message.thread;
     let port: WorkerPort;
     try {
-      port = runtime.spawn(entry, this.name, {
-        error: (error, memory) =>
-          this.#end(
-            false,
-            memory
-              ? new WorkerError(
-                this.name,
-                "memory",
-                `ran out of memory: ${describe(error)}`,
-                { cause: error },
-              )
-              : new WorkerError(
-                this.name,
-                "crash",
-                `crashed: ${describe(error)}`,
-                { cause: error },
-              ),
-          ),
-        exit: (code) =>
-          this.#end(
-            false,
-            new WorkerError(
-              this.name,
-              "exit",
-              `exited with code ${code} before its task finished`,
-              { exitCode: code },
+      port = runtime.spawn(
+        entry,
+        this.name,
+        {
+          error: (error, memory) =>
+            this.#end(
+              false,
+              memory
+                ? new WorkerError(
+                  this.name,
+                  "memory",
+                  `ran out of memory: ${describe(error)}`,
+                  { cause: error },
+                )
+                : new WorkerError(
+                  this.name,
+                  "crash",
+                  `crashed: ${describe(error)}`,
+                  { cause: error },
+                ),
             ),
-          ),
-      }, options.resourceLimits);
+          exit: (code) =>
+            this.#end(
+              false,
+              new WorkerError(
+                this.name,
+                "exit",
+                `exited with code ${code} before its task finished`,
+                { exitCode: code },
+              ),
+            ),
+        },
+        options.resourceLimits,
+        permissionsFor(options, message.task),
+      );
     } catch (error) {
       this.#end(
         false,
@@ -268,6 +276,35 @@ export class WorkerHandle<R = unknown> implements PromiseLike<R> {
   }
 }
 brand(WorkerHandle);
+
+// A narrowed worker must still load workq and the task: Deno checks the
+// worker_threads worker that runs it (see runtime/node.ts) for read access
+// to each file: module it imports, and for import access to each host. So
+// workq's own sources and the task's module file (code, no secrets) join
+// what it may read, or workq's host what it may import.
+function permissionsFor(
+  options: TaskOptions,
+  spec: TaskSpec,
+): DenoPermissions | undefined {
+  const given = options.deno?.permissions;
+  if (given === undefined || given === "inherit") return given;
+  const narrowed: Exclude<DenoPermissions, string> = given === "none"
+    ? {}
+    : { ...given };
+  const code = [new URL("../", entry)];
+  if (spec.kind === "module") code.push(new URL(spec.module));
+  const files = code.filter((url) => url.protocol === "file:");
+  const hosts = code.filter((url) => /^https?:$/.test(url.protocol))
+    .map((url) => url.host);
+  for (const [key, more] of [["read", files], ["import", hosts]] as const) {
+    const allowed = narrowed[key];
+    if (more.length === 0 || allowed === true || allowed === "inherit") {
+      continue;
+    }
+    narrowed[key] = [...(allowed || []), ...more];
+  }
+  return narrowed;
+}
 
 function describe(error: unknown): string {
   return error instanceof Error

@@ -6,12 +6,20 @@
  */
 import { remember, siteOf } from "./site.ts";
 import * as v from "./validate.ts";
+import { runtime } from "./runtime/mod.ts";
+import type { DenoPermissions } from "./runtime/types.ts";
+
+export type { DenoPermissionName, DenoPermissions } from "./runtime/types.ts";
 
 /** Any function a worker can run: what a task's signature is checked against. */
 // deno-lint-ignore no-explicit-any
 export type TaskFunction = (...args: any[]) => unknown;
 
-/** Memory limits of a worker's heap, in MiB (honoured on Node; see the README). */
+/**
+ * Memory limits of a worker's heap, in MiB. Only Node honours them; on Deno
+ * and Bun `task()` refuses them (measured: Bun and Deno's Web Workers
+ * allocate past them, Deno's worker_threads stall at them).
+ */
 export interface ResourceLimits {
   /** The old generation's limit. */
   maxOldGenerationSizeMb?: number;
@@ -34,10 +42,100 @@ export interface TaskOptions {
   signal?: AbortSignal;
   /**
    * Heap limits. Node stops a worker that reaches them and workq reports
-   * reason `"memory"`; Deno and Bun do not honour them, so workq does not
-   * pass them there.
+   * reason `"memory"`. Deno and Bun do not honour them: there `task()`
+   * throws a `TypeError` rather than drop them.
    */
   resourceLimits?: ResourceLimits;
+  /** Options only Deno honours; elsewhere `task()` throws a `TypeError`. */
+  deno?: DenoTaskOptions;
+}
+
+/**
+ * Deno-only options of a task.
+ *
+ * @example A task that may read one folder and nothing else
+ * <!-- test: skip it needs Deno's --unstable-worker-options flag (tests/security_test.ts runs this form) -->
+ * ```ts ignore
+ * import { run, task } from "@workq/workq";
+ * const read = task(new URL("./tasks.ts", import.meta.url), "readConfig", {
+ *   deno: { permissions: { read: [new URL("./config/", import.meta.url)] } },
+ * });
+ * console.log(await run(read, "app.json"));
+ * ```
+ */
+export interface DenoTaskOptions {
+  /**
+   * Narrows what the task's workers may do, as Deno's Worker option
+   * `deno.permissions` does: `"none"`, `"inherit"`, or per permission
+   * (`read`, `write`, `net`, `run`, `env`, `sys`, `ffi`, `import`) `true`,
+   * `false` or a list of what is allowed; a permission left out is none. A
+   * worker cannot get more than its parent has. What the task is denied
+   * throws `Deno.errors.NotCapable` inside it, and its run rejects with
+   * that class.
+   *
+   * It needs Deno's `--unstable-worker-options` flag: without it Deno 2.9.6
+   * itself exits with code 70 at the first spawn (no API tells a program
+   * whether the flag was given). The task runs on a `node:worker_threads`
+   * worker inside a narrowed Web Worker, so that `timeout`, `signal` and
+   * `terminate()` stop it even in a busy loop; starting one takes about
+   * 0.6 s (measured). It may also read workq's own sources and the task's
+   * module file (when workq came over http(s): import from workq's host),
+   * which it must load; the files the task module imports need `read`.
+   *
+   * @example
+   * <!-- test: skip it needs Deno's --unstable-worker-options flag (tests/security_test.ts runs this form) -->
+   * ```ts ignore
+   * import { task } from "@workq/workq";
+   * const sandboxed = task(new URL("./tasks.ts", import.meta.url), "parse", {
+   *   deno: { permissions: "none" },
+   * });
+   * ```
+   */
+  permissions?: DenoPermissions;
+}
+
+const PERMISSION_NAMES = [
+  "env",
+  "ffi",
+  "import",
+  "net",
+  "read",
+  "run",
+  "sys",
+  "write",
+] as const;
+
+function checkPermissions(what: string, given: unknown): void {
+  const name = "options.deno.permissions";
+  if (given === undefined || given === "inherit" || given === "none") return;
+  if (typeof given === "string") {
+    throw new TypeError(
+      `Cannot ${what}: ${name} must be "inherit", "none" or an object, received ${
+        v.show(given)
+      }`,
+    );
+  }
+  const each = v.options(
+    what,
+    name,
+    given as Record<string, unknown>,
+    PERMISSION_NAMES,
+  );
+  for (const key of PERMISSION_NAMES) {
+    const value = each[key];
+    if (
+      value === undefined || typeof value === "boolean" || value === "inherit"
+    ) continue;
+    if (
+      Array.isArray(value) &&
+      value.every((x) => typeof x === "string" || x instanceof URL)
+    ) continue;
+    throw new TypeError(
+      `Cannot ${what}: ${name}.${key} must be true, false, "inherit" or an array of strings or URLs, received ${
+        v.show(value)
+      }`,
+    );
+  }
 }
 
 /**
@@ -68,6 +166,7 @@ function checkOptions(
     "timeout",
     "signal",
     "resourceLimits",
+    "deno",
   ]);
   v.string(what, "options.name", given.name, "");
   v.number(what, "options.timeout", given.timeout, 0, { min: 0 });
@@ -85,6 +184,21 @@ function checkOptions(
   );
   for (const key of limitKeys) {
     v.number(what, `options.resourceLimits.${key}`, limits[key], 0, { min: 0 });
+  }
+  const deno = v.options(what, "options.deno", given.deno, ["permissions"]);
+  checkPermissions(what, deno.permissions);
+  // What the runtime cannot honour is refused, never dropped without a word.
+  if (given.resourceLimits !== undefined && !runtime.honoursLimits) {
+    throw new TypeError(
+      `Cannot ${what}: options.resourceLimits is not honoured on ${runtime.name} (its workers allocate past the limit or stall at it); only Node enforces heap limits`,
+    );
+  }
+  if (deno.permissions !== undefined) {
+    if (!runtime.narrows) {
+      throw new TypeError(
+        `Cannot ${what}: options.deno.permissions works only on Deno, not on ${runtime.name}; to run untrusted code here, run it in a separate process`,
+      );
+    }
   }
   return { ...given };
 }

@@ -20,6 +20,7 @@ import * as v from "../validate.ts";
 import { checkTransferList } from "../transfer.ts";
 import type { Entry } from "./protocol.ts";
 import { RemoteTransport } from "./remote.ts";
+import { itemBytes } from "./size.ts";
 import type { Transport } from "./transport.ts";
 
 /** Options of {@linkcode Queue}. */
@@ -43,6 +44,24 @@ export interface QueueOptions {
    * The item is also kept in {@linkcode Queue.prototype.deadLetters}.
    */
   onDeadLetter?: (msg: Msg<unknown>, error: Error) => void;
+  /**
+   * The largest item a put accepts, in bytes as workq estimates them (2 per
+   * string character, a buffer's `byteLength`, 8 per number; see
+   * docs/security.md): a bigger one rejects with a `RangeError` naming its
+   * size and the limit, and the queue goes on. It holds in every thread the
+   * queue is handed to. Unset (the default), there is no limit beyond what
+   * can cross threads at all, and puts pay nothing for it.
+   * @default Infinity
+   * @example
+   * ```ts
+   * import { Queue } from "@workq/workq";
+   * const q = new Queue<string>({ maxItemBytes: 1024 });
+   * await q.put("x".repeat(600)).catch((e) => console.log(e.name)); // RangeError
+   * await q.put("small");
+   * console.log(q.size); // 1
+   * ```
+   */
+  maxItemBytes?: number;
 }
 
 /** An item set aside after killing `maxAttempts` workers, and why. */
@@ -84,9 +103,20 @@ export let transportOf: (q: Queue<unknown>) => Transport;
 // user option can collide with.
 const TRANSPORT: unique symbol = Symbol("workq.transport");
 
-/** Builds a queue over `transport` (a client in another thread, or another engine). */
-export function queueOver<T>(transport: Transport): Queue<T> {
-  return new Queue<T>({ [TRANSPORT]: transport } as QueueOptions);
+// The item limit a queue handed to another thread keeps there.
+const LIMIT = "workq:maxItemBytes";
+
+/**
+ * Builds a queue over `transport` (a client in another thread, or another
+ * engine), with the item limit of the queue it stands for.
+ */
+export function queueOver<T>(
+  transport: Transport,
+  maxItemBytes?: number,
+): Queue<T> {
+  return new Queue<T>(
+    { [TRANSPORT]: transport, maxItemBytes } as QueueOptions,
+  );
 }
 
 /**
@@ -126,7 +156,7 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>> {
    * Creates a queue owned by this thread.
    * @param options A name and a bound.
    * @throws {TypeError} When `maxsize` is not a number.
-   * @throws {RangeError} When `maxsize` is negative.
+   * @throws {RangeError} When `maxsize` is negative or `maxItemBytes` below 1.
    */
   constructor(options?: QueueOptions) {
     const what = "create a queue";
@@ -135,7 +165,16 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>> {
       "maxsize",
       "maxAttempts",
       "onDeadLetter",
+      "maxItemBytes",
     ]);
+    const limit = v.number(
+      what,
+      "options.maxItemBytes",
+      given.maxItemBytes,
+      Infinity,
+      { min: 1 },
+    );
+    if (limit !== Infinity) this.#maxItemBytes = limit;
     const transport = (given as { [TRANSPORT]?: Transport })[TRANSPORT];
     if (transport) {
       this.#transport = transport;
@@ -166,6 +205,21 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>> {
   }
 
   readonly #deadLetters: DeadLetter<T>[] = [];
+  // Left undefined without a limit: the hot put path tests only this.
+  #maxItemBytes: number | undefined;
+
+  /**
+   * The largest item a put accepts, in estimated bytes (see
+   * {@linkcode QueueOptions.maxItemBytes}); `Infinity` when unlimited.
+   * @example
+   * ```ts
+   * import { Queue } from "@workq/workq";
+   * console.log(new Queue({ maxItemBytes: 4096 }).maxItemBytes); // 4096
+   * ```
+   */
+  get maxItemBytes(): number {
+    return this.#maxItemBytes ?? Infinity;
+  }
 
   /**
    * Items set aside because every worker that took them died, up to
@@ -207,6 +261,8 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>> {
    * @throws {TypeError} (as a rejection) When the item cannot be cloned: the
    * message names the queue, where the value sits, and its type.
    * @throws {TypeError} When the message's kind is the reserved {@linkcode END}.
+   * @throws {RangeError} (as a rejection) When the item is over the queue's
+   * `maxItemBytes`.
    * @example Move a buffer into the queue without a copy
    * ```ts
    * import { Queue } from "@workq/workq";
@@ -255,6 +311,8 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>> {
    * Redis: acknowledged by the server).
    * @throws {TypeError} (as a rejection) When `items` is not iterable, an
    * item cannot be cloned, or a message's kind is reserved.
+   * @throws {RangeError} (as a rejection) When an item is over the queue's
+   * `maxItemBytes`.
    * @throws {RangeError} (as a rejection) Over Redis, when an item is above
    * the server's `proto-max-bulk-len`.
    * @example
@@ -298,6 +356,14 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>> {
     order: number,
     transfer: Transferable[] | undefined,
   ): Entry {
+    if (this.#maxItemBytes !== undefined) {
+      const bytes = itemBytes(data);
+      if (bytes > this.#maxItemBytes) {
+        throw new RangeError(
+          `Cannot put into queue "${this.name}": the item is ${bytes} bytes (workq's estimate), over the queue's maxItemBytes of ${this.#maxItemBytes}`,
+        );
+      }
+    }
     let wired = false;
     let x = transfer && transfer.length > 0 ? transfer : undefined;
     if (typeof data === "object" && data !== null) {
@@ -432,7 +498,9 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>> {
 
   /** @internal Swaps this queue for a descriptor another thread revives. */
   [WIRE](transfer: Transferable[], lifelines: Lifeline[]): WireDescriptor {
-    return this.#transport.handoff(transfer, lifelines);
+    const descriptor = this.#transport.handoff(transfer, lifelines);
+    if (this.#maxItemBytes === undefined) return descriptor;
+    return { ...descriptor, [LIMIT]: this.#maxItemBytes } as WireDescriptor;
   }
 }
 brand(Queue);
@@ -510,7 +578,8 @@ onRevive("queue", (d) => {
     descriptor.port.close();
     return known;
   }
-  const q = queueOver<unknown>(new RemoteTransport(descriptor));
+  const limit = (descriptor as { [LIMIT]?: number })[LIMIT];
+  const q = queueOver<unknown>(new RemoteTransport(descriptor), limit);
   handed.set(descriptor.id, new WeakRef(q));
   forget.register(q, descriptor.id);
   return q;

@@ -19,6 +19,8 @@ export type {
 // from (file:, or https: from JSR): its Web Workers cannot be stopped in a
 // busy loop (terminate() leaves the thread spinning and the process never
 // exits) and never report their end, while its worker_threads can and do.
+// (A Deno task with narrowed permissions needs a Web Worker: node.ts runs
+// it on worker_threads inside one.)
 const g = globalThis as { Worker?: unknown; Deno?: unknown };
 const useWebWorkers = typeof g.Worker === "function" && g.Deno === undefined;
 

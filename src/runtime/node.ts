@@ -4,8 +4,9 @@
  */
 import { availableParallelism } from "node:os";
 import process from "node:process";
-import { parentPort, Worker } from "node:worker_threads";
+import { parentPort, Worker, workerData } from "node:worker_threads";
 import type {
+  DenoPermissions,
   Endpoint,
   ResourceLimits,
   Runtime,
@@ -14,6 +15,13 @@ import type {
   WorkerScope,
 } from "./types.ts";
 import { hookSelfExit } from "./self_exit.ts";
+import type { HostCommand, HostReport } from "./deno_host.ts";
+
+// deno_host.ts's key, spelt again: importing that module would run it here.
+const PARENT_PORT = "workq:parent-port";
+const STOP_BOUND_MS = 5000;
+const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+const hostModule = new URL(`./deno_host${ext}`, import.meta.url);
 
 const READY = "workq:ready";
 const READY_BOUND_MS = 5000;
@@ -22,8 +30,10 @@ const READY_BOUND_MS = 5000;
 // workers print straight to the process (nothing to flush before stopping
 // them) and do not end by themselves when their port closes.
 const pipesConsole = !("Deno" in globalThis);
-// Deno runs worker_threads too, but stalls silently at a heap limit.
-const honoursLimits = !("Deno" in globalThis);
+// Deno runs worker_threads too, but stalls silently at a heap limit
+// (measured on Deno 2.9.6: no message, no error, no exit): the option is
+// refused there rather than passed.
+const isDeno = "Deno" in globalThis;
 
 // worker_threads load only file: and data: modules: a worker module from
 // anywhere else (https: when Deno loads workq from JSR) is imported by a
@@ -31,6 +41,10 @@ const honoursLimits = !("Deno" in globalThis);
 // in a busy loop (measured on Deno 2.9.6).
 function workerModule(url: URL): URL {
   if (url.protocol === "file:" || url.protocol === "data:") return url;
+  return trampoline(url);
+}
+
+function trampoline(url: URL): URL {
   return new URL(
     `data:text/javascript,import ${
       encodeURIComponent(JSON.stringify(url.href))
@@ -43,10 +57,14 @@ function spawn(
   name: string,
   events: WorkerEvents,
   limits?: ResourceLimits,
+  permissions?: DenoPermissions,
 ): WorkerPort {
+  if (permissions !== undefined && isDeno) {
+    return spawnNarrowed(url, name, events, permissions);
+  }
   const worker = new Worker(workerModule(url), {
     name,
-    resourceLimits: honoursLimits ? limits : undefined,
+    resourceLimits: isDeno ? undefined : limits,
   });
   // Without an "error" listener an error in the worker kills the parent.
   worker.on("error", (error: Error & { code?: string }) => {
@@ -110,8 +128,118 @@ function spawn(
   };
 }
 
+// Deno's worker_threads always inherit the parent's permissions; only its
+// Web Workers take narrowed ones, and those cannot be stopped in a busy
+// loop. So a narrowed task runs on a worker_threads worker inside a
+// narrowed Web Worker (deno_host.ts): it inherits the narrowed permissions
+// and stops when told. It talks to this thread over a MessageChannel; the
+// host reports its errors and exit, and stops it before it is let go.
+function spawnNarrowed(
+  url: URL,
+  name: string,
+  events: WorkerEvents,
+  permissions: DenoPermissions,
+): WorkerPort {
+  // Deno exits (code 70) here without --unstable-worker-options.
+  const host = new globalThis.Worker(hostModule.href, {
+    type: "module",
+    name: `${name} (host)`,
+    deno: { permissions },
+  } as WorkerOptions);
+  const { port1, port2 } = new MessageChannel();
+  let stopped: () => void = () => {};
+  let exited = false;
+  host.onerror = (event: ErrorEvent) => {
+    // Without preventDefault an error in a Deno worker kills the parent.
+    event.preventDefault();
+    events.error(event.error ?? new Error(event.message));
+  };
+  host.onmessage = (event: MessageEvent<HostReport>) => {
+    const report = event.data;
+    if (report.t === "stopped") return stopped();
+    if (report.t === "exit") {
+      exited = true;
+      return events.exit(report.code);
+    }
+    const error = new Error(report.error.message);
+    error.name = report.error.name;
+    if (report.error.stack) error.stack = report.error.stack;
+    events.error(error, report.memory);
+  };
+  const start: HostCommand = {
+    t: "start",
+    module: trampoline(url).href,
+    name,
+    port: port2,
+  };
+  host.postMessage(start, [port2]);
+  let ready = false;
+  let onReady: () => void = () => {};
+  const readyOrGone = new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, READY_BOUND_MS);
+    onReady = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+  });
+  let handler: (data: unknown) => void = () => {};
+  port1.onmessage = (event: MessageEvent) => {
+    if (event.data === READY) {
+      ready = true;
+      onReady();
+    } else handler(event.data);
+  };
+  let gone: Promise<void> | undefined;
+  const stop = () =>
+    gone ??= (async () => {
+      // As for worker_threads: not while its modules are being evaluated.
+      if (!ready && !exited) await readyOrGone;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, STOP_BOUND_MS);
+        stopped = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        host.postMessage({ t: "stop" } satisfies HostCommand);
+      });
+      port1.close();
+      host.terminate();
+    })();
+  return {
+    post: (message, transfer) => port1.postMessage(message, transfer ?? []),
+    listen: (h) => {
+      handler = h;
+    },
+    terminate: stop,
+    retire: stop,
+  };
+}
+
+// A narrowed task's parent is a MessagePort in its workerData (see above).
+function narrowedScope(port: MessagePort): WorkerScope {
+  return {
+    parent: {
+      post: (message, transfer) => port.postMessage(message, transfer ?? []),
+      listen: (handler) => {
+        listenPort(port, handler);
+      },
+    },
+    onUncaught(handler) {
+      process.on("uncaughtException", handler);
+      process.on("unhandledRejection", handler);
+    },
+    done() {},
+    loaded() {
+      port.postMessage(READY);
+    },
+    onSelfExit: hookSelfExit,
+  };
+}
+
 function workerScope(): WorkerScope {
   const port = parentPort;
+  const given = (workerData as Record<string, unknown> | null)?.[PARENT_PORT];
+  if (given) return narrowedScope(given as MessagePort);
   if (!port) {
     throw new Error("Cannot start a workq worker: this thread is not a worker");
   }
@@ -171,6 +299,9 @@ function listenPort(
 export const nodeRuntime: Runtime = {
   listenPort,
   family: "node",
+  name: isDeno ? "Deno" : "Node",
+  honoursLimits: !isDeno,
+  narrows: isDeno,
   cpus: availableParallelism(),
   spawn,
   workerScope,

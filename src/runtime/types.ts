@@ -11,6 +11,44 @@ export interface ResourceLimits {
   stackSizeMb?: number;
 }
 
+/**
+ * What a Deno worker may do, as Deno's Worker option `deno.permissions`
+ * takes it: `"inherit"` (the parent's), `"none"`, or per permission `true`
+ * (the parent's), `false` (none) or a list of what is allowed (paths, hosts,
+ * commands, variable names); a permission left out is none.
+ *
+ * @example
+ * ```ts
+ * import type { DenoPermissions } from "@workq/workq";
+ * const readOnly: DenoPermissions = { read: ["./data/"], net: false };
+ * console.log(Object.keys(readOnly)); // ["read", "net"]
+ * ```
+ */
+export type DenoPermissions =
+  | "inherit"
+  | "none"
+  | Partial<Record<DenoPermissionName, boolean | "inherit" | (string | URL)[]>>;
+
+/**
+ * The permissions a Deno worker can be narrowed on.
+ *
+ * @example
+ * ```ts
+ * import type { DenoPermissionName } from "@workq/workq";
+ * const denied: DenoPermissionName[] = ["net", "run"];
+ * console.log(denied.length); // 2
+ * ```
+ */
+export type DenoPermissionName =
+  | "env"
+  | "ffi"
+  | "import"
+  | "net"
+  | "read"
+  | "run"
+  | "sys"
+  | "write";
+
 /** A message endpoint: a worker seen from its parent, or the parent seen from a worker. */
 export interface Endpoint {
   /** Posts a message; throws synchronously when a value cannot be cloned. */
@@ -62,17 +100,24 @@ export interface WorkerScope {
 export interface Runtime {
   /** Which family this is, for messages and benchmarks only. */
   readonly family: "web" | "node";
+  /** The runtime's name ("Deno", "Bun", "Node", "this runtime"), for messages. */
+  readonly name: string;
   /** Logical CPUs of this machine. */
   readonly cpus: number;
+  /** Whether workers honour heap limits (measured: Node only). */
+  readonly honoursLimits: boolean;
+  /** Whether a worker's permissions can be narrowed (Deno only). */
+  readonly narrows: boolean;
   /**
-   * Starts a module worker; `events` get errors and exits. `limits` are
-   * applied only where the runtime honours them.
+   * Starts a module worker; `events` get errors and exits. `limits` and
+   * `permissions` are given only where the runtime honours them.
    */
   spawn(
     url: URL,
     name: string,
     events: WorkerEvents,
     limits?: ResourceLimits,
+    permissions?: DenoPermissions,
   ): WorkerPort;
   /**
    * Delivers a MessagePort's messages to `handler` (the data only); returns

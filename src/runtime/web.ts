@@ -140,8 +140,15 @@ function listenPort(
   };
 }
 
+const g = globalThis as Any;
+
 /** The Web Worker runtime family. */
 export const webRuntime: Runtime = {
+  name: g.Bun ? "Bun" : g.Deno ? "Deno" : "this runtime",
+  // Measured on Bun 1.4.5 and Deno 2.9.6: a Web Worker given resourceLimits
+  // allocates past them; the option is refused rather than ignored.
+  honoursLimits: false,
+  narrows: false,
   listenPort,
   onInterrupt,
   onTerminate,
