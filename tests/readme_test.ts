@@ -92,13 +92,6 @@ const DOCS = [
 ];
 
 /**
- * Docs that another branch writes: until it lands, a missing one is left
- * out of DOCS and the links to it are not followed. Drop an entry once its
- * file is in.
- */
-const PENDING = new Set(["docs/security.md"]);
-
-/**
  * Directives for blocks whose doc has no `<!-- test: -->` comment before
  * them yet, keyed by a line of the block. Move each into its doc.
  */
@@ -390,7 +383,7 @@ const docs: [string, string][] = [];
 for (const doc of DOCS) {
   const text = await readIfThere(new URL(doc, repo));
   if (text !== undefined) docs.push([doc, text]);
-  else if (!PENDING.has(doc)) throw new Error(`${doc} (in DOCS): no such file`);
+  else throw new Error(`${doc} (in DOCS): no such file`);
 }
 const markdown = docs.length;
 for (const [path, text] of modules) docs.push([path, jsdocLines(text)]);
@@ -452,7 +445,6 @@ test("the docs' relative links reach a file, and their #anchors a heading", asyn
       const [path, anchor] = target.split("#");
       const url = new URL(path || doc, new URL(doc, repo));
       const name = url.href.slice(repo.href.length);
-      if (PENDING.has(name) && !docs.some(([d]) => d === name)) continue;
       if (path.endsWith("/")) {
         // A folder: only where folders can be seen.
         if (url.protocol === "file:" && !existsSync(fileURLToPath(url))) {
