@@ -6,9 +6,9 @@
  */
 import { dataToError, type ErrorData } from "./errors.ts";
 import { Queue } from "./queue/queue.ts";
-import { respawner, upFlag, wasUp } from "./respawn.ts";
 import { run, type WorkerHandle } from "./run.ts";
 import { runtime } from "./runtime/mod.ts";
+import { drivers, WorkerGroup } from "./shapes/workers.ts";
 import { type Task, task, toSpec } from "./task.ts";
 import * as v from "./validate.ts";
 
@@ -213,9 +213,6 @@ export function feederSettings(
 // Feeder names already warned that their environment cannot be read.
 const warned = new Set<string>();
 
-const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
-const shapes = new URL(`./worker/shapes${ext}`, import.meta.url);
-
 /**
  * A named feeder for long-running jobs — QuasiQueue. `main()` runs until
  * stopped (SIGINT or SIGTERM, the `signal`, or `stop()`): then the writer
@@ -417,8 +414,7 @@ export class Feeder<T = unknown, C = any> {
     const context = o.context === undefined
       ? undefined
       : toSpec(o.context).spec;
-    const feederWorker = task(shapes, "feederWorker", { name: this.name });
-    const workers = new Set<WorkerHandle<number>>();
+    const feederWorker = task(drivers, "feederWorker", { name: this.name });
     let running = true;
     let forced = false;
     let failure: { error: unknown } | undefined;
@@ -438,60 +434,39 @@ export class Feeder<T = unknown, C = any> {
       stopped();
     };
     if (this.#stopRequested !== undefined) this.#stopping(this.#stopRequested);
-    // The first signal stops gracefully, a second one (either kind) at once.
-    let signals = 0;
-    const onSignal = () => this.#stopping?.(++signals > 1);
-    const offInt = runtime.onInterrupt(onSignal);
-    const offTerm = runtime.onTerminate(onSignal);
-    const onAbort = () => this.#stopping?.(false);
-    o.signal?.addEventListener("abort", onAbort, { once: true });
-    if (o.signal?.aborted) onAbort();
-
-    const respawn = respawner(
-      `Feeder "${this.name}"`,
-      "reader workers",
-      () => start(),
-      (error) => {
+    const group = new WorkerGroup<number>({
+      name: `Feeder "${this.name}"`,
+      noun: "reader workers",
+      spawn: (up) =>
+        run(
+          feederWorker,
+          items,
+          outcomes,
+          reader,
+          context,
+          s.maxJobsPerWorker,
+          up,
+        ) as WorkerHandle<number>,
+      want: () => running,
+      ended: (_, death) => {
+        if (running) this.#stats[death ? "replaced" : "recycled"]++;
+      },
+      replacing: (error, delay) =>
+        console.error(
+          `[${this.name}] ${(error as Error).message ?? error}; replacing it${
+            delay ? ` in ${delay} ms` : ""
+          }`,
+        ),
+      failed: (error) => {
         failure ??= { error };
         this.#stopping?.(true);
       },
-    );
-    const start = () => {
-      if (!running) return;
-      const up = upFlag();
-      const handle = run(
-        feederWorker,
-        items,
-        outcomes,
-        reader,
-        context,
-        s.maxJobsPerWorker,
-        up,
-      ) as WorkerHandle<number>;
-      workers.add(handle);
-      handle.result.then(
-        () => {
-          workers.delete(handle);
-          if (running) {
-            this.#stats.recycled++;
-            start();
-          }
-        },
-        (error) => {
-          workers.delete(handle);
-          if (!running) return;
-          this.#stats.replaced++;
-          const delay = respawn.replace(wasUp(up, error), error);
-          if (delay === undefined) return;
-          console.error(
-            `[${this.name}] ${(error as Error).message ?? error}; replacing it${
-              delay ? ` in ${delay} ms` : ""
-            }`,
-          );
-        },
-      );
-    };
-    for (let i = 0; i < s.numWorkers; i++) start();
+      signals: ["SIGINT", "SIGTERM"],
+      abort: o.signal,
+      // The first signal stops gracefully, a second one (either kind) at once.
+      onStop: (why, count) => this.#stopping?.(why !== "abort" && count > 1),
+    });
+    if (running) group.start(s.numWorkers);
 
     // Outcomes of reads: counts, and errors reported with their item.
     const reading = (async () => {
@@ -599,29 +574,17 @@ export class Feeder<T = unknown, C = any> {
       }
     };
     await takeBack();
-    for (let i = 0; i < workers.size; i++) await items.end();
-    const graceful = Promise.allSettled([...workers].map((w) => w.result));
-    if (!forced) {
-      // The grace period must not keep the process alive once readers are
-      // done; a forced stop (a second signal, stop(true)) cuts it short.
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        graceful,
-        whenForced,
-        new Promise((
-          resolve,
-        ) => (timer = setTimeout(resolve, s.gracefulShutdownTimeout * 1000))),
-      ]);
-      clearTimeout(timer);
-    }
-    respawn.stop();
-    await Promise.all([...workers].map((w) => w.terminate()));
+    // The grace period must not keep the process alive once readers are
+    // done; a forced stop (a second signal, stop(true)) cuts it short.
+    await group.close({
+      end: () => items.end(),
+      graceMs: forced ? 0 : s.gracefulShutdownTimeout * 1000,
+      cut: whenForced,
+    });
     await takeBack(); // what terminated readers held comes back here
     await outcomes.end();
     await reading;
-    offInt?.();
-    offTerm?.();
-    o.signal?.removeEventListener("abort", onAbort);
+    group.stop();
     this.#stopping = undefined;
     if (failure) throw failure.error;
     // Written and neither read nor failed: unread, in the order written.

@@ -8,9 +8,9 @@ import { dataToError, type ErrorData, WorkerError } from "./errors.ts";
 import type { LogLevel } from "./log.ts";
 import type { Msg } from "./msg.ts";
 import { Queue } from "./queue/queue.ts";
-import { respawner, upFlag, wasUp } from "./respawn.ts";
 import { run, stopWith, type WorkerHandle } from "./run.ts";
 import { runtime } from "./runtime/mod.ts";
+import { drivers, WorkerGroup } from "./shapes/workers.ts";
 import {
   specName,
   type Task,
@@ -98,9 +98,6 @@ export type MapValue<F extends TaskFunction, O> = O extends
 
 /** What a map runs over: an array, an iterable or an async iterable. */
 export type MapInputs<T> = Iterable<T> | AsyncIterable<T>;
-
-const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
-const shapes = new URL(`./worker/shapes${ext}`, import.meta.url);
 
 const MAP_OPTIONS = [
   "concurrency",
@@ -243,62 +240,47 @@ async function* engine(
   };
 
   // Workers: kept at `concurrency` while work remains.
-  const workers = new Map<WorkerHandle<number>, number>();
-  let index = 0;
-  let stopping = false;
-  const mapWorker = task(shapes, "mapWorker", { name });
-  // A worker that dies before it is up (it could not start) is retried
-  // after a growing delay, a few times in a row at most.
-  const respawn = respawner(
-    `Cannot map "${name}"`,
-    "workers",
-    () => {
-      if (!stopping && !failure) start();
+  const names: string[] = []; // by index, for the log's prefix
+  const mapWorker = task(drivers, "mapWorker", { name });
+  const group = new WorkerGroup<number>({
+    name: `Cannot map "${name}"`,
+    spawn: (up) => {
+      const clock = timeout && typeof SharedArrayBuffer === "function"
+        ? new Float64Array(new SharedArrayBuffer(16)).fill(-1)
+        : undefined;
+      const handle = run(
+        mapWorker,
+        work,
+        results,
+        spec,
+        o.shared,
+        o.maxTasksPerWorker ?? 0,
+        names.length,
+        clock,
+        up,
+      ) as WorkerHandle<number>;
+      names.push(handle.name);
+      if (clock) clocks.set(handle, clock);
+      return handle;
     },
-    (error) => fail(error),
-  );
-  const start = () => {
-    const clock = timeout && typeof SharedArrayBuffer === "function"
-      ? new Float64Array(new SharedArrayBuffer(16)).fill(-1)
-      : undefined;
-    const up = upFlag();
-    const i = index++;
-    const handle = run(
-      mapWorker,
-      work,
-      results,
-      spec,
-      o.shared,
-      o.maxTasksPerWorker ?? 0,
-      i,
-      clock,
-      up,
-    ) as WorkerHandle<
-      number
-    >;
-    workers.set(handle, i);
-    if (clock) clocks.set(handle, clock);
-    handle.result.then(() => {
-      retire(handle);
-      if (!stopping && !failure) start();
-    }, (error) => {
-      retire(handle);
+    want: () => !failure,
+    ended: (handle, death) => {
+      clocks.delete(handle);
       // The task itself could not run (its module, its export): no use retrying.
-      if (!(error instanceof WorkerError)) fail(error);
-      else if (!stopping && !failure) respawn.replace(wasUp(up, error), error);
-    });
-  };
-  const names = new Map<number, string>();
-  const retire = (handle: WorkerHandle<number>) => {
-    names.set(workers.get(handle)!, handle.name);
-    workers.delete(handle);
-    clocks.delete(handle);
-  };
-  for (let i = 0; i < concurrency; i++) start();
-  const workerName = (i: number) => {
-    for (const [handle, at] of workers) if (at === i) return handle.name;
-    return names.get(i) ?? `${name}-worker`;
-  };
+      if (death && !(death.error instanceof WorkerError)) fail(death.error);
+    },
+    failed: fail,
+    signals: ["SIGINT"],
+    abort: o.signal,
+    onStop: (why) =>
+      fail(
+        why === "abort" ? o.signal!.reason : new Error(
+          `Cannot finish the map of "${name}": interrupted (SIGINT)`,
+        ),
+      ),
+  });
+  group.start(concurrency);
+  const workerName = (i: number) => names[i] ?? `${name}-worker`;
 
   // A per-input timeout: the main thread watches each worker's clock.
   const watchdog = timeout
@@ -318,17 +300,11 @@ async function* engine(
     }, Math.max(5, Math.min(100, timeout / 4)))
     : undefined;
 
-  const stopInterrupt = runtime.onInterrupt(() =>
-    fail(new Error(`Cannot finish the map of "${name}": interrupted (SIGINT)`))
-  );
-  const onAbort = () => fail(o.signal!.reason);
-  o.signal?.addEventListener("abort", onAbort, { once: true });
-  if (o.signal?.aborted) onAbort();
-
   // The feeder pulls inputs only as the bounded queue has room, and pauses
   // while too many results wait for an earlier slow one (ordered output).
   let fed = 0;
   let fedAll = false;
+  let stopping = false;
   const limit = Math.max(1024, concurrency * chunk * 64);
   let resume: (() => void) | undefined;
   // Ends the feeder's waits when the map stops early, so that it leaves the
@@ -453,11 +429,9 @@ async function* engine(
     if (failure) throw failure.error;
   } finally {
     stopping = true;
-    respawn.stop();
+    group.stop();
     halt();
     if (watchdog !== undefined) clearInterval(watchdog);
-    stopInterrupt?.();
-    o.signal?.removeEventListener("abort", onAbort);
     resume?.();
     if (drawn) {
       drawn.draw(
@@ -466,14 +440,10 @@ async function* engine(
       );
       drawn.end();
     }
-    const handles = [...workers.keys()];
-    if (failure || !(fedAll && received === fed)) {
-      // Stopped early (an error, an abort, Ctrl-C, or the caller broke out).
-      await Promise.all(handles.map((h) => h.terminate()));
-    } else {
-      for (let i = 0; i < handles.length; i++) await work.end();
-      await Promise.allSettled(handles.map((h) => h.result));
-    }
+    // Stopped early (an error, an abort, Ctrl-C, or the caller broke out),
+    // the workers are terminated; else each ends at its end marker.
+    const early = failure || !(fedAll && received === fed);
+    await group.close(early ? {} : { end: () => work.end() });
     // The input iterator is closed (its `finally` has run) before we return.
     await feeder;
   }

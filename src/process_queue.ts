@@ -7,8 +7,8 @@ import { dataToError, type ErrorData } from "./errors.ts";
 import { END } from "./msg.ts";
 import { Deque } from "./queue/deque.ts";
 import { Queue } from "./queue/queue.ts";
-import { type Respawner, respawner, upFlag, wasUp } from "./respawn.ts";
 import { run, type WorkerHandle } from "./run.ts";
+import { type Death, drivers, WorkerGroup } from "./shapes/workers.ts";
 import { specName, type Task, task, toSpec } from "./task.ts";
 import * as v from "./validate.ts";
 
@@ -28,9 +28,6 @@ export interface ProcessQueueOptions<T> {
 // Workers that die in a row (after they were up, e.g. on an item that kills
 // them) before the queue stops starting new ones.
 const MAX_DEATHS = 3;
-
-const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
-const shapes = new URL(`./worker/shapes${ext}`, import.meta.url);
 
 /**
  * A queue with its own worker — smq's `ProcessQueue`. `start(items)` appends
@@ -69,7 +66,7 @@ export class ProcessQueue<T = unknown> {
   #idle: [resolve: () => void, reject: (error: unknown) => void][] = [];
   #deaths = 0;
   #finished: Int32Array | undefined;
-  #respawn: Respawner | undefined;
+  #group: WorkerGroup<number> | undefined;
   // Why workers are no longer started for the waiting items (until a begin()).
   #gaveUp: Error | undefined;
   #stopping = false;
@@ -199,10 +196,23 @@ export class ProcessQueue<T = unknown> {
     }
     // A call from the user starts afresh after a give-up.
     this.#gaveUp = undefined;
-    this.#respawn?.stop();
-    this.#respawn = undefined;
     this.#deaths = 0;
-    this.#launch();
+    this.#group?.stop();
+    this.#group = new WorkerGroup({
+      name: `ProcessQueue "${this.#name}"`,
+      spawn: (up) => this.#launch(up),
+      // Items appended while the worker was ending, or given back by a dead
+      // one, get a new worker — unless workers keep dying on them.
+      want: () =>
+        this.#pending.length > 0 && !this.#stopping && !this.#gaveUp &&
+        !this.#worker,
+      ended: (worker, death) => this.#ended(worker, death),
+      failed: (error) => {
+        this.#gaveUp = error as Error;
+        void this.#settle();
+      },
+    });
+    this.#group.start(1);
     return true;
   }
 
@@ -247,20 +257,19 @@ export class ProcessQueue<T = unknown> {
     return true;
   }
 
-  #launch(): void {
+  #launch(up: Int32Array | undefined): WorkerHandle<number> {
     const spec = toSpec(this.handler).spec;
     const asks = new Queue<number>({ name: `${this.#name}:asks` });
     const batches = new Queue<T[]>({ name: `${this.#name}:batches` });
     const failures = new Queue<[T, ErrorData]>({
       name: `${this.#name}:failures`,
     });
-    const up = upFlag();
     const finished = typeof SharedArrayBuffer === "function"
       ? new Int32Array(new SharedArrayBuffer(4))
       : undefined;
     this.#finished = finished;
     const worker = run(
-      task(shapes, "drainWorker", { name: this.#name || specName(spec, {}) }),
+      task(drivers, "drainWorker", { name: this.#name || specName(spec, {}) }),
       asks,
       batches,
       failures,
@@ -301,69 +310,44 @@ export class ProcessQueue<T = unknown> {
     })();
     this.#reporting.add(reporting);
     void reporting.finally(() => this.#reporting.delete(reporting));
-    worker.result.then(
-      () => this.#ended(worker, failures, up, undefined),
-      (error) => this.#ended(worker, failures, up, { error }),
-    );
+    const end = () => void failures.end();
+    worker.result.then(end, end);
+    return worker;
   }
 
-  #ended(
-    worker: WorkerHandle<number>,
-    failures: Queue<unknown>,
-    up: Int32Array | undefined,
-    died: { error: unknown } | undefined,
-  ): void {
-    void failures.end();
+  // Whether a new worker starts is the group's decision, made after this.
+  #ended(worker: WorkerHandle<number>, death: Death | undefined): void {
     if (this.#worker !== worker) return;
     // The items of the batch the worker had not finished come back to the
     // front; those it finished (their results delivered) never run again.
-    if (died) {
+    if (death) {
       const done = this.#finished ? Atomics.load(this.#finished, 0) : 0;
       for (let i = this.#inFlight.length - 1; i >= done; i--) {
         this.#pending.unshift(this.#inFlight[i]);
       }
     }
-    const wasStarted = died ? wasUp(up, died.error) : true;
-    this.#deaths = died && wasStarted ? this.#deaths + 1 : 0;
+    this.#deaths = death?.up ? this.#deaths + 1 : 0;
     this.#inFlight = [];
     this.#worker = undefined;
     this.#ending = false;
-    // Items appended while the worker was ending, or given back by a dead
-    // one, get a new worker — unless workers keep dying on them.
-    if (this.#pending.length > 0 && !this.#stopping) {
-      if (!died) this.begin();
-      else if (this.#deaths >= MAX_DEATHS) {
-        this.#gaveUp = new Error(
-          `ProcessQueue "${this.#name}": ${this.#deaths} workers in a row died on its items; the last: ${
-            (died.error as Error).message ?? died.error
-          }`,
-          { cause: died.error },
-        );
-      } else {
-        this.#respawn ??= respawner(
-          `ProcessQueue "${this.#name}"`,
-          "workers",
-          () => {
-            if (!this.#worker && this.#pending.length > 0 && !this.#gaveUp) {
-              this.#launch();
-            }
-          },
-          (error) => {
-            this.#gaveUp = error;
-            void this.#settle();
-          },
-        );
-        // A replacement is coming: not idle yet.
-        if (this.#respawn.replace(wasStarted, died.error) !== undefined) return;
-      }
+    if (
+      death && this.#deaths >= MAX_DEATHS && this.#pending.length > 0 &&
+      !this.#stopping
+    ) {
+      this.#gaveUp = new Error(
+        `ProcessQueue "${this.#name}": ${this.#deaths} workers in a row died on its items; the last: ${
+          (death.error as Error).message ?? death.error
+        }`,
+        { cause: death.error },
+      );
     }
-    if (!this.#worker) void this.#settle();
+    void this.#settle();
   }
 
   // Idle means every failure has been handed to onError, too.
   async #settle(): Promise<void> {
     await Promise.allSettled([...this.#reporting]);
-    if (this.#worker) return;
+    if (this.#worker || this.#group?.starting) return;
     const waiters = this.#idle.splice(0);
     const error = this.#pending.length > 0 ? this.#gaveUp : undefined;
     for (const [resolve, reject] of waiters) {

@@ -8,6 +8,7 @@ import { webRuntime } from "./web.ts";
 export type {
   Endpoint,
   Runtime,
+  Signal,
   WorkerEvents,
   WorkerPort,
   WorkerScope,

@@ -16,6 +16,7 @@ import type {
 } from "./types.ts";
 import { hookSelfExit } from "./self_exit.ts";
 import type { HostCommand, HostReport } from "./deno_host.ts";
+import { onSignal } from "./signal.ts";
 
 // deno_host.ts's key, spelt again: importing that module would run it here.
 const PARENT_PORT = "workq:parent-port";
@@ -267,11 +268,6 @@ function workerScope(): WorkerScope {
   };
 }
 
-interface DenoSignals {
-  addSignalListener(signal: "SIGINT" | "SIGTERM", handler: () => void): void;
-  removeSignalListener(signal: "SIGINT" | "SIGTERM", handler: () => void): void;
-}
-
 type NodePort = MessagePort & {
   on?(event: "message", handler: (data: unknown) => void): void;
   off(event: "message", handler: (data: unknown) => void): void;
@@ -305,16 +301,7 @@ export const nodeRuntime: Runtime = {
   cpus: availableParallelism(),
   spawn,
   workerScope,
-  onInterrupt(handler) {
-    // Deno's `process.on("SIGINT")` does not replace the default exit.
-    const deno = (globalThis as { Deno?: DenoSignals }).Deno;
-    if (deno?.addSignalListener) {
-      deno.addSignalListener("SIGINT", handler);
-      return () => deno.removeSignalListener("SIGINT", handler);
-    }
-    process.on("SIGINT", handler);
-    return () => process.off("SIGINT", handler);
-  },
+  onSignal,
   env(name) {
     // Deno without --allow-env throws: an unreadable variable is an unset one.
     try {
@@ -330,15 +317,6 @@ export const nodeRuntime: Runtime = {
     } catch {
       return true;
     }
-  },
-  onTerminate(handler) {
-    const deno = (globalThis as { Deno?: DenoSignals }).Deno;
-    if (deno?.addSignalListener) {
-      deno.addSignalListener("SIGTERM", handler);
-      return () => deno.removeSignalListener("SIGTERM", handler);
-    }
-    process.on("SIGTERM", handler);
-    return () => process.off("SIGTERM", handler);
   },
   terminal() {
     return process.stderr.isTTY

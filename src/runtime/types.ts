@@ -4,6 +4,9 @@
  * @module
  */
 
+/** A signal workq's shapes stop on: SIGINT (Ctrl-C) or SIGTERM. */
+export type Signal = "SIGINT" | "SIGTERM";
+
 /** Heap limits of a worker, in MiB. */
 export interface ResourceLimits {
   maxOldGenerationSizeMb?: number;
@@ -127,19 +130,15 @@ export interface Runtime {
   /** The scope of the current thread when it is a worker. */
   workerScope(): WorkerScope;
   /**
-   * Calls `handler` on SIGINT (Ctrl-C) instead of the default exit, until the
-   * returned function is called; `undefined` where there are no signals.
+   * Calls `handler` on `signal` instead of the default exit, until the
+   * returned function is called; where there are no signals (a browser),
+   * never.
    */
-  onInterrupt(handler: () => void): (() => void) | undefined;
+  onSignal(signal: Signal, handler: () => void): () => void;
   /** An environment variable, or `undefined` (also where reading it is not allowed). */
   env(name: string): string | undefined;
   /** Whether reading environment variable `name` is not allowed (Deno without `--allow-env`). */
   envDenied(name: string): boolean;
-  /**
-   * Calls `handler` on SIGTERM until the returned function is called;
-   * `undefined` where there are no signals.
-   */
-  onTerminate(handler: () => void): (() => void) | undefined;
   /** Writes to standard error when it is a terminal; `undefined` otherwise. */
   terminal(): ((text: string) => void) | undefined;
 }

@@ -10,6 +10,7 @@ import type {
   WorkerScope,
 } from "./types.ts";
 import { hookSelfExit } from "./self_exit.ts";
+import { onSignal } from "./signal.ts";
 
 // deno-lint-ignore no-explicit-any
 type Any = any;
@@ -73,34 +74,6 @@ function workerScope(): WorkerScope {
   };
 }
 
-// Bun has Node's `process`; Deno (when it uses Web Workers) has `Deno`;
-// a browser has neither.
-function onInterrupt(handler: () => void): (() => void) | undefined {
-  const g = globalThis as Any;
-  if (g.Deno?.addSignalListener) {
-    g.Deno.addSignalListener("SIGINT", handler);
-    return () => g.Deno.removeSignalListener("SIGINT", handler);
-  }
-  if (g.process?.on) {
-    g.process.on("SIGINT", handler);
-    return () => g.process.off("SIGINT", handler);
-  }
-  return undefined;
-}
-
-function onTerminate(handler: () => void): (() => void) | undefined {
-  const g = globalThis as Any;
-  if (g.Deno?.addSignalListener) {
-    g.Deno.addSignalListener("SIGTERM", handler);
-    return () => g.Deno.removeSignalListener("SIGTERM", handler);
-  }
-  if (g.process?.on) {
-    g.process.on("SIGTERM", handler);
-    return () => g.process.off("SIGTERM", handler);
-  }
-  return undefined;
-}
-
 function env(name: string): string | undefined {
   const g = globalThis as Any;
   try {
@@ -150,8 +123,7 @@ export const webRuntime: Runtime = {
   honoursLimits: false,
   narrows: false,
   listenPort,
-  onInterrupt,
-  onTerminate,
+  onSignal,
   env,
   envDenied,
   terminal,

@@ -9,7 +9,6 @@ import type { Queue } from "../queue/queue.ts";
 import { errorToData } from "../errors.ts";
 import { type LogLevel, setLogSink } from "../log.ts";
 import type { TaskSpec } from "../task.ts";
-import { markUp } from "../respawn.ts";
 import { findUncloneable } from "../wire.ts";
 import { explain, load } from "./load.ts";
 
@@ -66,7 +65,7 @@ export async function mapWorker(
   up: Int32Array | undefined,
 ): Promise<number> {
   const fn = await load(spec);
-  markUp(up);
+  if (up) Atomics.store(up, 0, 1); // no failed start (src/shapes/workers.ts)
   let offset = -1;
   const forward = (level: LogLevel, message: string) => {
     void results.put(
@@ -138,7 +137,7 @@ export async function drainWorker(
   finished: Int32Array | undefined,
 ): Promise<number> {
   const fn = await load(spec);
-  markUp(up);
+  if (up) Atomics.store(up, 0, 1); // no failed start (src/shapes/workers.ts)
   let handled = 0;
   for (;;) {
     await asks.put(handled);
@@ -172,7 +171,7 @@ export async function feederWorker(
 ): Promise<number> {
   const read = await load(reader);
   const ctx = context ? await (await load(context))() : undefined;
-  markUp(up);
+  if (up) Atomics.store(up, 0, 1); // no failed start (src/shapes/workers.ts)
   let jobs = 0;
   for await (const msg of iterMsg(items)) {
     const [id, item] = msg.data;
