@@ -9,7 +9,7 @@ import { Queue } from "./queue/queue.ts";
 import { run, type WorkerHandle } from "./run.ts";
 import { runtime } from "./runtime/mod.ts";
 import { drivers, WorkerGroup } from "./shapes/workers.ts";
-import { type Task, task, toSpec } from "./task.ts";
+import { type Task, task, toSpec, workerOptions } from "./task.ts";
 import * as v from "./validate.ts";
 
 /** The feeder's settings, with QuasiQueue's meaning and defaults (times in seconds). */
@@ -410,11 +410,24 @@ export class Feeder<T = unknown, C = any> {
     const outcomes = new Queue<[number, boolean, unknown]>({
       name: `${this.name}:outcomes`,
     });
-    const reader = toSpec(o.reader).spec;
-    const context = o.context === undefined
-      ? undefined
-      : toSpec(o.context).spec;
-    const feederWorker = task(drivers, "feederWorker", { name: this.name });
+    const { spec: reader, options: readerOptions } = toSpec(o.reader);
+    const context = o.context === undefined ? undefined : toSpec(o.context);
+    // The reader and its context share one worker: it is narrowed or
+    // limited as they say, and they must not say two different things.
+    const own = workerOptions(readerOptions);
+    const theirs = context ? workerOptions(context.options) : {};
+    if (
+      Object.keys(theirs).length && Object.keys(own).length &&
+      JSON.stringify(own) !== JSON.stringify(theirs)
+    ) {
+      throw new TypeError(
+        `Cannot start Feeder "${this.name}": reader and context run in one worker, so give deno and resourceLimits on one of them (or the same on both)`,
+      );
+    }
+    const feederWorker = task(drivers, "feederWorker", {
+      name: this.name,
+      ...(Object.keys(own).length ? own : theirs),
+    });
     let running = true;
     let forced = false;
     let failure: { error: unknown } | undefined;
@@ -443,7 +456,7 @@ export class Feeder<T = unknown, C = any> {
           items,
           outcomes,
           reader,
-          context,
+          context?.spec,
           s.maxJobsPerWorker,
           up,
         ) as WorkerHandle<number>,

@@ -17,6 +17,7 @@ import {
   task,
   type TaskFunction,
   toSpec,
+  workerOptions,
 } from "./task.ts";
 import * as v from "./validate.ts";
 import type { MapChunk, MapResults } from "./worker/shapes.ts";
@@ -241,7 +242,10 @@ async function* engine(
 
   // Workers: kept at `concurrency` while work remains.
   const names: string[] = []; // by index, for the log's prefix
-  const mapWorker = task(drivers, "mapWorker", { name });
+  const mapWorker = task(drivers, "mapWorker", {
+    name,
+    ...workerOptions(taskOptions),
+  });
   const group = new WorkerGroup<number>({
     name: `Cannot map "${name}"`,
     spawn: (up) => {

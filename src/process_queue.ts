@@ -9,7 +9,7 @@ import { Deque } from "./queue/deque.ts";
 import { Queue } from "./queue/queue.ts";
 import { run, type WorkerHandle } from "./run.ts";
 import { type Death, drivers, WorkerGroup } from "./shapes/workers.ts";
-import { specName, type Task, task, toSpec } from "./task.ts";
+import { specName, type Task, task, toSpec, workerOptions } from "./task.ts";
 import * as v from "./validate.ts";
 
 /** Options of {@linkcode ProcessQueue}. */
@@ -258,7 +258,7 @@ export class ProcessQueue<T = unknown> {
   }
 
   #launch(up: Int32Array | undefined): WorkerHandle<number> {
-    const spec = toSpec(this.handler).spec;
+    const { spec, options } = toSpec(this.handler);
     const asks = new Queue<number>({ name: `${this.#name}:asks` });
     const batches = new Queue<T[]>({ name: `${this.#name}:batches` });
     const failures = new Queue<[T, ErrorData]>({
@@ -269,7 +269,10 @@ export class ProcessQueue<T = unknown> {
       : undefined;
     this.#finished = finished;
     const worker = run(
-      task(drivers, "drainWorker", { name: this.#name || specName(spec, {}) }),
+      task(drivers, "drainWorker", {
+        name: this.#name || specName(spec, {}),
+        ...workerOptions(options),
+      }),
       asks,
       batches,
       failures,

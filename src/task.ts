@@ -343,6 +343,23 @@ export function toSpec(
   );
 }
 
+/**
+ * The options that shape the worker itself rather than one call
+ * (`deno.permissions`, `resourceLimits`): a shape that runs the user's task
+ * inside its own driver task gives these to the driver, so that a narrowed
+ * or limited task is never run on a worker that is neither.
+ */
+export function workerOptions(
+  options: TaskOptions,
+): Pick<TaskOptions, "deno" | "resourceLimits"> {
+  const out: Pick<TaskOptions, "deno" | "resourceLimits"> = {};
+  if (options.deno !== undefined) out.deno = options.deno;
+  if (options.resourceLimits !== undefined) {
+    out.resourceLimits = options.resourceLimits;
+  }
+  return out;
+}
+
 /** The name a task's workers are called by. */
 export function specName(spec: TaskSpec, options: TaskOptions): string {
   return options.name || (spec.kind === "module" ? spec.export : spec.name);

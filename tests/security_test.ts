@@ -55,6 +55,24 @@ test(
 );
 
 test(
+  "map() and ProcessQueue run a narrowed task on a narrowed worker (their driver is given the task's permissions)",
+  { skip: !isDeno },
+  async () => {
+    const out = await runScript(
+      here("./fixtures/narrow_shapes.ts"),
+      [],
+      120_000,
+      { denoFlags: NARROW_FLAGS },
+    );
+    assert.equal(out.code, 0, out.stderr);
+    assert.deepEqual(JSON.parse(out.stdout.trim().split("\n").at(-1)!), {
+      mapped: ["ok true", "NotCapable true"],
+      queued: ["NotCapable true"],
+    });
+  },
+);
+
+test(
   "without --unstable-worker-options Deno itself refuses a narrowed task, naming the flag",
   {
     skip: !isDeno,
