@@ -1,0 +1,270 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Pool, task, taskSignal, WorkerError } from "../../mod.ts";
+import { here, runScript } from "../_helpers.ts";
+
+const tasks = here("./fixtures/pool_tasks.ts");
+type Tasks = typeof import("../fixtures/pool_tasks.ts");
+const whoami = task<Tasks, "whoami">(tasks, "whoami");
+const awaitCancel = task<Tasks, "awaitCancel">(tasks, "awaitCancel");
+const ignoreCancel = task<Tasks, "ignoreCancel">(tasks, "ignoreCancel");
+const echo = task<Tasks, "echo">(tasks, "echo");
+const blockUntil = task<Tasks, "blockUntil">(tasks, "blockUntil");
+const die = task<Tasks, "die">(tasks, "die");
+const fail = task<Tasks, "fail">(tasks, "fail");
+
+function gate(): { buffer: SharedArrayBuffer; open(): void } {
+  const buffer = new SharedArrayBuffer(4);
+  return {
+    buffer,
+    open() {
+      Atomics.store(new Int32Array(buffer), 0, 1);
+      Atomics.notify(new Int32Array(buffer), 0);
+    },
+  };
+}
+
+// Resolves once `ready()` holds, checked as the pool's counters change
+// (each check is a turn of the event loop, not a timed wait).
+async function until(ready: () => boolean): Promise<void> {
+  while (!ready()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+test("pool.run() runs function and module tasks on warm workers: one worker runs them one after another", async () => {
+  await using pool = new Pool({ maxWorkers: 1 });
+  assert.equal(await pool.run((a: number, b: number) => a + b, 2, 3), 5);
+  const [first, one] = await pool.run(whoami);
+  const [second, two] = await pool.run(whoami);
+  assert.equal(second, first);
+  assert.deepEqual([one, two], [1, 2]);
+  assert.deepEqual(pool.stats(), {
+    queued: 0,
+    running: 0,
+    idleWorkers: 1,
+    workers: 1,
+    completed: 3,
+    failed: 0,
+    cancelled: 0,
+  });
+});
+
+test("pool.exec() runs the default task; without one it says so", async () => {
+  await using pool = new Pool({ task: (n: number) => n * 2 });
+  assert.equal(await pool.exec([21]), 42);
+  await using bare = new Pool();
+  assert.throws(
+    () => bare.exec([]),
+    /Cannot run the pool's default task: the pool was made without options\.task/,
+  );
+});
+
+test("a task's error keeps its class and message, and the worker stays warm", async () => {
+  await using pool = new Pool({ maxWorkers: 1 });
+  const [before] = await pool.run(whoami);
+  await assert.rejects(pool.run(fail, "no good"), (error: Error) => {
+    assert.ok(error instanceof RangeError);
+    assert.equal(error.message, "no good");
+    return true;
+  });
+  const [after] = await pool.run(whoami);
+  assert.equal(after, before);
+  assert.equal(pool.stats().failed, 1);
+});
+
+test("bad options are errors naming the option", () => {
+  assert.throws(
+    () => new Pool({ maxWorker: 2 } as never),
+    /Cannot create a pool: options\.maxWorker is not an option \(did you mean options\.maxWorkers\?\)/,
+  );
+  assert.throws(
+    () => new Pool({ minWorkers: 3, maxWorkers: 2 }),
+    RangeError,
+  );
+  assert.throws(
+    () => new Pool({ task: 42 as never }),
+    /options\.task must be a function/,
+  );
+  const pool = new Pool();
+  assert.throws(
+    () => pool.runWith(echo, [1], { prio: 1 } as never),
+    /options\.prio is not an option/,
+  );
+  assert.throws(
+    () => pool.runWith(echo, [1], { timeout: -1 }),
+    RangeError,
+  );
+  assert.throws(() => (pool.run as (t: unknown) => unknown)(42), TypeError);
+  return pool.close();
+});
+
+test("priorities: with one busy worker and a backlog, a later higher-priority task runs next; equal ones keep their order", async () => {
+  await using pool = new Pool({ maxWorkers: 1 });
+  const blocker = gate();
+  const order: string[] = [];
+  const blocked = pool.run(blockUntil, blocker.buffer);
+  await until(() => pool.stats().running === 1);
+  const runs = [
+    ...["low-1", "low-2", "low-3"].map((name) =>
+      pool.runWith(echo, [name], { priority: 0 })
+    ),
+    pool.runWith(echo, ["high"], { priority: 5 }),
+    pool.runWith(echo, ["mid-1"], { priority: 1 }),
+    pool.runWith(echo, ["mid-2"], { priority: 1 }),
+  ].map((p) => p.then((name) => void order.push(name as string)));
+  assert.equal(pool.stats().queued, 6);
+  blocker.open();
+  await blocked;
+  await Promise.all(runs);
+  assert.deepEqual(order, [
+    "high",
+    "mid-1",
+    "mid-2",
+    "low-1",
+    "low-2",
+    "low-3",
+  ]);
+});
+
+test("a queued task whose signal aborts never starts and rejects with the signal's reason", async () => {
+  await using pool = new Pool({ maxWorkers: 1 });
+  const blocker = gate();
+  const blocked = pool.run(blockUntil, blocker.buffer);
+  const stop = new AbortController();
+  const queued = pool.runWith(whoami, [], { signal: stop.signal });
+  const reason = new Error("not wanted");
+  stop.abort(reason);
+  await assert.rejects(queued, (error) => error === reason);
+  blocker.open();
+  await blocked;
+  // The worker's first whoami is this one: the cancelled one never ran.
+  const [, ran] = await pool.run(whoami);
+  assert.equal(ran, 1);
+  assert.equal(pool.stats().cancelled, 1);
+  const aborted = AbortSignal.abort(new Error("already"));
+  await assert.rejects(
+    pool.runWith(whoami, [], { signal: aborted }),
+    /already/,
+  );
+});
+
+test("cooperative cancel: the running task sees taskSignal() abort, and the next task runs on the same worker", async () => {
+  await using pool = new Pool({ maxWorkers: 1, cancelGrace: 60_000 });
+  const [before] = await pool.run(whoami);
+  const stop = new AbortController();
+  const started = new SharedArrayBuffer(4);
+  const running = pool.runWith(awaitCancel, [started], { signal: stop.signal });
+  await until(() => Atomics.load(new Int32Array(started), 0) === 1);
+  stop.abort(new Error("cancelled by the caller"));
+  await assert.rejects(running, /cancelled by the caller/);
+  const [after, ran] = await pool.run(whoami);
+  assert.equal(after, before);
+  assert.equal(ran, 2);
+  const stats = pool.stats();
+  assert.equal(stats.cancelled, 1);
+  assert.equal(stats.workers, 1);
+});
+
+test("a task that ignores its cancel past the grace period has its worker replaced", async () => {
+  await using pool = new Pool({ maxWorkers: 1, cancelGrace: 50 });
+  const [before] = await pool.run(whoami);
+  const stop = new AbortController();
+  const running = pool.runWith(ignoreCancel, [], { signal: stop.signal });
+  await until(() => pool.stats().running === 1);
+  stop.abort(new Error("stop"));
+  await assert.rejects(running, /stop/);
+  const [after, ran] = await pool.run(whoami);
+  assert.notEqual(after, before);
+  assert.equal(ran, 1);
+});
+
+test("a task past its timeout rejects with WorkerError reason timeout; the pool goes on", async () => {
+  await using pool = new Pool({ maxWorkers: 1, cancelGrace: 50 });
+  await assert.rejects(
+    pool.runWith(ignoreCancel, [], { timeout: 50 }),
+    (error) => error instanceof WorkerError && error.reason === "timeout",
+  );
+  assert.equal(await pool.run(echo, "still here"), "still here");
+  assert.equal(pool.stats().failed, 1);
+});
+
+test("a worker that dies mid-task rejects that task with a WorkerError and is replaced", async () => {
+  await using pool = new Pool({ maxWorkers: 1 });
+  const [before] = await pool.run(whoami);
+  await assert.rejects(pool.run(die), WorkerError);
+  const [after] = await pool.run(whoami);
+  assert.notEqual(after, before);
+  assert.equal(pool.stats().failed, 1);
+});
+
+test("maxTasksPerWorker recycles a worker after that many tasks", async () => {
+  await using pool = new Pool({ maxWorkers: 1, maxTasksPerWorker: 2 });
+  const [a] = await pool.run(whoami);
+  const [b] = await pool.run(whoami);
+  const [c, ran] = await pool.run(whoami);
+  assert.equal(b, a);
+  assert.notEqual(c, a);
+  assert.equal(ran, 1);
+});
+
+test("workers start as tasks come, up to maxWorkers, and idle ones end down to minWorkers", async () => {
+  await using pool = new Pool({
+    minWorkers: 1,
+    maxWorkers: 3,
+    idleTimeout: 20,
+  });
+  assert.equal(pool.stats().workers, 1);
+  const blocker = gate();
+  const runs = Array.from(
+    { length: 5 },
+    () => pool.run(blockUntil, blocker.buffer),
+  );
+  assert.equal(pool.stats().workers, 3);
+  blocker.open();
+  const ids = new Set(await Promise.all(runs));
+  assert.ok(ids.size <= 3);
+  await until(() => pool.stats().workers === 1);
+  assert.equal(pool.stats().idleWorkers, 1);
+});
+
+test("close() finishes queued work, then takes no more tasks", async () => {
+  const pool = new Pool({ maxWorkers: 1 });
+  const runs = [1, 2, 3].map((n) => pool.run(echo, n));
+  await pool.close();
+  assert.deepEqual(await Promise.all(runs), [1, 2, 3]);
+  assert.equal(pool.stats().workers, 0);
+  assert.throws(
+    () => pool.run(echo, 4),
+    /Cannot run a pool task: pool "pool" is closed/,
+  );
+});
+
+test("destroy() rejects running and queued tasks and ends the workers", async () => {
+  const pool = new Pool({ maxWorkers: 1 });
+  const running = pool.run(ignoreCancel);
+  const queued = pool.run(echo, 1);
+  await until(() => pool.stats().running === 1);
+  const rejected = Promise.all([
+    assert.rejects(running, /Pool "pool" was destroyed/),
+    assert.rejects(queued, /Pool "pool" was destroyed/),
+  ]);
+  await pool.destroy();
+  await rejected;
+  assert.equal(pool.stats().workers, 0);
+  assert.equal(pool.stats().cancelled, 2);
+});
+
+test("taskSignal() outside a pool task says where it works", () => {
+  assert.throws(
+    () => taskSignal(),
+    /Cannot get taskSignal\(\): no pool task is running/,
+  );
+});
+
+test("a pool left idle lets the process exit by itself", async () => {
+  const { code, stdout, stderr } = await runScript(
+    here("./fixtures/pool_idle.ts"),
+    ["50"],
+  );
+  assert.equal(code, 0, stderr);
+  assert.match(stdout, /result: 42/);
+});
