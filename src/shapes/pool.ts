@@ -230,6 +230,7 @@ export class Pool<F extends TaskFunction = TaskFunction>
   readonly #running = new Map<number, Job>();
   #respawn: Respawner;
   #backoff = 0;
+  #gaveUp = false;
   #queued = 0;
   #seq = 0;
   #workerIds = 0;
@@ -434,9 +435,10 @@ export class Pool<F extends TaskFunction = TaskFunction>
    * ```ts
    * import { Pool } from "@workq/workq";
    * const pool = new Pool();
-   * const never = pool.run(() => new Promise(() => {}));
+   * const never = pool.run(() => new Promise(() => {}))
+   *   .catch((e) => e.message);
    * await pool.destroy();
-   * console.log(await never.catch((e) => e.message)); // 'Pool "pool" was destroyed'
+   * console.log(await never); // Pool "pool" was destroyed
    * ```
    */
   destroy(): Promise<void> {
@@ -482,6 +484,7 @@ export class Pool<F extends TaskFunction = TaskFunction>
     if (this.#closing) {
       throw new TypeError(`Cannot ${what}: pool "${this.#name}" is closed`);
     }
+    this.#gaveUp = false;
     const transfer = [...(o.transfer ?? [])];
     for (const arg of args) transfer.push(...takeTransfer(arg));
     return new Promise<R>((resolve, reject) => {
@@ -651,12 +654,13 @@ export class Pool<F extends TaskFunction = TaskFunction>
   // Starts workers while tasks wait for one or fewer than minWorkers live.
   #fill(): void {
     if (this.#backoff > 0) return;
-    const want = this.#closing
-      ? Math.min(this.#max, this.#running.size + this.#queued)
-      : Math.min(
-        this.#max,
-        Math.max(this.#min, this.#running.size + this.#queued),
-      );
+    // After a give-up, minWorkers alone does not start more: it would retry
+    // for ever with no task to fail. The next task tries again.
+    const floor = this.#closing || this.#gaveUp ? 0 : this.#min;
+    const want = Math.min(
+      this.#max,
+      Math.max(floor, this.#running.size + this.#queued),
+    );
     for (let live = this.#live(); live < want; live++) this.#spawn();
   }
 
@@ -713,6 +717,7 @@ export class Pool<F extends TaskFunction = TaskFunction>
       start,
       (error) => {
         this.#backoff = 0;
+        this.#gaveUp = true;
         // A pool serves for long: a later task tries again from scratch.
         if (replacer === this.#respawn) this.#respawn = this.#respawner();
         if ([...this.#slots.values()].some((s) => s.up && !s.leaving)) return;

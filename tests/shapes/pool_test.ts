@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Pool, task, taskSignal, WorkerError } from "../../mod.ts";
+import { Pool, task, taskSignal, transfer, WorkerError } from "../../mod.ts";
+import { startScript } from "../_child.ts";
 import { here, runScript } from "../_helpers.ts";
 
 const tasks = here("./fixtures/pool_tasks.ts");
@@ -267,4 +268,54 @@ test("a pool left idle lets the process exit by itself", async () => {
   );
   assert.equal(code, 0, stderr);
   assert.match(stdout, /result: 42/);
+});
+
+test(
+  "a pool whose workers cannot start rejects its tasks after a few tries, naming the cause; a later task tries again",
+  {
+    skip: !("Deno" in globalThis) ||
+      !import.meta.url.startsWith("file:") &&
+        "Deno's read permission, on files",
+  },
+  async () => {
+    const { fileURLToPath } = await import("node:url");
+    const own = fileURLToPath(here("./fixtures/"));
+    const child = startScript(here("./fixtures/pool_nostart.ts"), [], {
+      deno: [`--allow-read=${own}`],
+    });
+    await child.exit(60_000);
+    const out = child.stdout();
+    const caught = out.match(
+      /caught: Pool "pool": \d+ workers in a row failed to start; the last: /g,
+    );
+    assert.equal(caught?.length, 3, out + child.stderr().slice(0, 2000));
+    assert.match(out, /cause: .*(read|permission|Requires|NotCapable)/i);
+    assert.match(out, /again: Pool "pool": \d+ workers in a row failed/);
+    assert.match(out, /timers ran: true/);
+  },
+);
+
+test("an argument or a result that cannot be cloned rejects that task only", async () => {
+  await using pool = new Pool({ maxWorkers: 1 });
+  await assert.rejects(
+    pool.run((f: unknown) => typeof f, () => 1),
+    /clone|could not be cloned|cannot be cloned/i,
+  );
+  await assert.rejects(
+    pool.run(() => () => 1),
+    /clone|could not be cloned|cannot be cloned/i,
+  );
+  assert.equal(await pool.run(echo, "fine"), "fine");
+});
+
+test("transfer moves buffers to the task and back", async () => {
+  await using pool = new Pool({ maxWorkers: 1 });
+  const buffer = new Uint8Array([1, 2, 3]).buffer;
+  const back = await pool.runWith(
+    (b: ArrayBuffer) => transfer(b, [b]),
+    [buffer],
+    { transfer: [buffer] },
+  );
+  assert.equal(buffer.byteLength, 0);
+  assert.deepEqual([...new Uint8Array(back)], [1, 2, 3]);
 });
