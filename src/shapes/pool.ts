@@ -206,11 +206,12 @@ const RUN_OPTIONS = [
  * @example
  * ```ts
  * import { Pool } from "@workq/workq";
- * await using pool = new Pool({ maxWorkers: 2 });
+ * const pool = new Pool({ maxWorkers: 2 });
  * const squares = await Promise.all(
  *   [1, 2, 3].map((n) => pool.run((x: number) => x * x, n)),
  * );
  * console.log(squares); // [1, 4, 9]
+ * await pool.close();
  * ```
  */
 export class Pool<F extends TaskFunction = TaskFunction>
@@ -308,15 +309,17 @@ export class Pool<F extends TaskFunction = TaskFunction>
   /**
    * Runs `task` on a warm worker.
    * @param task A function (sent as source) or `task(url, name)`.
-   * @param args Its arguments, cloned (mark buffers with `transfer()` to move them).
+   * @param args Its arguments, cloned when a worker takes the task (mark
+   * buffers with `transfer()` to move them).
    * @returns A promise of the task's result; it rejects with the task's
    * error, or a {@linkcode WorkerError} when its worker died.
    * @throws {TypeError} When `task` is not a task, or the pool is closed.
    * @example
    * ```ts
    * import { Pool } from "@workq/workq";
-   * await using pool = new Pool();
+   * const pool = new Pool();
    * console.log(await pool.run((a: number, b: number) => a + b, 2, 3)); // 5
+   * await pool.close();
    * ```
    */
   run<G extends TaskFunction>(
@@ -330,7 +333,7 @@ export class Pool<F extends TaskFunction = TaskFunction>
    * Runs `task` on a warm worker, with a signal, a priority, a timeout or
    * a transfer list.
    * @param task A function (sent as source) or `task(url, name)`.
-   * @param args Its arguments, as an array.
+   * @param args Its arguments, as an array, cloned when a worker takes the task.
    * @param options How the run is cancelled, ordered, bounded and moved.
    * @returns A promise of the task's result; it rejects with the task's
    * error, a {@linkcode WorkerError} (its worker died, or `"timeout"`), or
@@ -341,9 +344,10 @@ export class Pool<F extends TaskFunction = TaskFunction>
    * @example
    * ```ts
    * import { Pool } from "@workq/workq";
-   * await using pool = new Pool({ maxWorkers: 1 });
+   * const pool = new Pool({ maxWorkers: 1 });
    * const urgent = pool.runWith((s: string) => s, ["urgent"], { priority: 10 });
    * console.log(await urgent); // "urgent"
+   * await pool.close();
    * ```
    */
   runWith<G extends TaskFunction>(
@@ -364,8 +368,9 @@ export class Pool<F extends TaskFunction = TaskFunction>
    * @example
    * ```ts
    * import { Pool } from "@workq/workq";
-   * await using pool = new Pool({ task: (n: number) => n * 2 });
+   * const pool = new Pool({ task: (n: number) => n * 2 });
    * console.log(await pool.exec([21])); // 42
+   * await pool.close();
    * ```
    */
   exec(
@@ -388,9 +393,10 @@ export class Pool<F extends TaskFunction = TaskFunction>
    * @example
    * ```ts
    * import { Pool } from "@workq/workq";
-   * await using pool = new Pool();
+   * const pool = new Pool();
    * await pool.run(() => 1);
    * console.log(pool.stats().completed); // 1
+   * await pool.close();
    * ```
    */
   stats(): PoolStats {
@@ -451,7 +457,11 @@ export class Pool<F extends TaskFunction = TaskFunction>
     return closed;
   }
 
-  /** `await using pool = new Pool()`: {@linkcode Pool.close} at the scope's end. */
+  /**
+   * {@linkcode Pool.close}, for `await using pool = new Pool()` (Deno, Bun
+   * and Node 24; Node 22 does not parse `using`, call `close()` there).
+   * @returns What `close()` returns.
+   */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
@@ -553,17 +563,22 @@ export class Pool<F extends TaskFunction = TaskFunction>
         );
       }, job.timeout);
     }
+    // Nothing reached the worker (its arguments could not be sent): it is
+    // free again.
     const fail = (error: unknown) => {
-      // Nothing reached the worker: it is free again.
+      if (slot.job !== job) return;
       this.#running.delete(job.id);
       slot.job = undefined;
-      this.#failed++;
+      if (!job.settled) this.#failed++;
       job.settle(false, error);
       this.#idleAgain(slot);
     };
     try {
       slot.inbox.put([job.id, job.spec, job.args], { transfer: job.transfer })
-        .catch(fail);
+        .catch((error) => {
+          fail(error);
+          this.#pump();
+        });
     } catch (error) {
       fail(error);
     }

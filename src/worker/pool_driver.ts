@@ -41,7 +41,7 @@ let current: AbortSignal | undefined;
  * @example
  * ```ts
  * import { Pool, taskSignal } from "@workq/workq";
- * await using pool = new Pool({ maxWorkers: 1 });
+ * const pool = new Pool({ maxWorkers: 1 });
  * const stop = new AbortController();
  * const waiting = pool.runWith(async () => {
  *   const signal = taskSignal();
@@ -50,6 +50,7 @@ let current: AbortSignal | undefined;
  * }, [], { signal: stop.signal });
  * stop.abort(new Error("not needed"));
  * console.log(await waiting.catch((e) => e.message)); // "not needed"
+ * await pool.close();
  * ```
  */
 export function taskSignal(): AbortSignal {
