@@ -54,6 +54,13 @@ export {
   feederSettings,
   type FeederStats,
 } from "./feeder.ts";
+export {
+  Pool,
+  type PoolOptions,
+  type PoolRunOptions,
+  type PoolStats,
+} from "./shapes/pool.ts";
+export { taskSignal } from "./worker/pool_driver.ts";
 export { WorkerError, type WorkerFailure } from "./errors.ts";
 
 /**

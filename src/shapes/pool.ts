@@ -1,0 +1,766 @@
+/**
+ * Warm workers for one-off tasks: piscina's, workerpool's and Python's
+ * `concurrent.futures` shape, with priorities and cooperative cancellation.
+ * @module
+ */
+import { dataToError, errorToData, WorkerError } from "../errors.ts";
+import { iterMsg } from "../queue/iter.ts";
+import { Queue } from "../queue/queue.ts";
+import { type Respawner, respawner } from "../respawn.ts";
+import { run, type WorkerHandle } from "../run.ts";
+import { runtime } from "../runtime/mod.ts";
+import {
+  type Task,
+  task,
+  type TaskFunction,
+  type TaskSpec,
+  toSpec,
+} from "../task.ts";
+import { checkTransferList, takeTransfer } from "../transfer.ts";
+import * as v from "../validate.ts";
+import type { PoolJob, PoolOutcome } from "../worker/pool_driver.ts";
+
+// The emitted JavaScript keeps the layout and swaps the extension.
+const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+const driver = new URL(`../worker/pool_driver${ext}`, import.meta.url);
+
+/** Options of a {@linkcode Pool}. */
+export interface PoolOptions<F extends TaskFunction = TaskFunction> {
+  /** Workers kept even when idle (they keep the process alive until `close()`). @default 0 */
+  minWorkers?: number;
+  /** Workers at most. @default NUM_CPUS */
+  maxWorkers?: number;
+  /** Milliseconds an idle worker above `minWorkers` waits before it ends. @default 1000 */
+  idleTimeout?: number;
+  /** A worker is replaced by a fresh one after this many tasks. @default 0 (never) */
+  maxTasksPerWorker?: number;
+  /**
+   * Milliseconds a cancelled or timed-out task may go on running before
+   * its worker is stopped and replaced. @default 1000
+   */
+  cancelGrace?: number;
+  /** The task {@linkcode Pool.exec} runs. */
+  task?: Task<F>;
+  /** The workers' name, before their number. @default "pool" */
+  name?: string;
+}
+
+/** Options of one task run by {@linkcode Pool.runWith} or {@linkcode Pool.exec}. */
+export interface PoolRunOptions {
+  /**
+   * Cancels the task: a queued one never starts, a running one sees its
+   * {@linkcode taskSignal} abort; the promise rejects with the signal's
+   * reason at once.
+   */
+  signal?: AbortSignal;
+  /** Higher runs first; equal priorities run in the order given. @default 0 */
+  priority?: number;
+  /**
+   * Milliseconds the task may run once started; then it is cancelled as by
+   * `signal` and rejects with a `WorkerError` whose reason is `"timeout"`.
+   */
+  timeout?: number;
+  /** Buffers among the arguments to move rather than copy. */
+  transfer?: Transferable[];
+}
+
+/** What {@linkcode Pool.stats} counts. */
+export interface PoolStats {
+  /** Tasks waiting for a worker. */
+  queued: number;
+  /** Tasks on a worker now (a cancelled one until it returns). */
+  running: number;
+  /** Workers up and without a task. */
+  idleWorkers: number;
+  /** Workers alive, starting or ending included. */
+  workers: number;
+  /** Tasks that returned. */
+  completed: number;
+  /** Tasks that threw, timed out, or whose worker died. */
+  failed: number;
+  /** Tasks cancelled by their signal, or by `destroy()`. */
+  cancelled: number;
+}
+
+interface Job {
+  id: number;
+  seq: number;
+  priority: number;
+  spec: TaskSpec;
+  args: unknown[];
+  transfer: Transferable[];
+  timeout: number;
+  settled: boolean;
+  worker?: Slot;
+  timer?: ReturnType<typeof setTimeout>;
+  offs: (() => void)[];
+  settle(ok: boolean, value: unknown): void;
+}
+
+interface Slot {
+  id: number;
+  handle: WorkerHandle<unknown>;
+  inbox: Queue<PoolJob>;
+  up: boolean;
+  leaving: boolean;
+  ran: number;
+  job?: Job;
+  idleTimer?: ReturnType<typeof setTimeout>;
+  grace?: ReturnType<typeof setTimeout>;
+}
+
+// Higher priority first, then first come: a binary heap.
+class Backlog {
+  #items: Job[] = [];
+
+  get size(): number {
+    return this.#items.length;
+  }
+
+  push(job: Job): void {
+    const items = this.#items;
+    items.push(job);
+    let i = items.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(items[i], items[parent])) break;
+      [items[i], items[parent]] = [items[parent], items[i]];
+      i = parent;
+    }
+  }
+
+  pop(): Job | undefined {
+    const items = this.#items;
+    const top = items[0];
+    const last = items.pop();
+    if (items.length > 0 && last) {
+      items[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let best = i;
+        if (l < items.length && before(items[l], items[best])) best = l;
+        if (r < items.length && before(items[r], items[best])) best = r;
+        if (best === i) break;
+        [items[i], items[best]] = [items[best], items[i]];
+        i = best;
+      }
+    }
+    return top;
+  }
+
+  drain(): Job[] {
+    return this.#items.splice(0);
+  }
+}
+
+function before(a: Job, b: Job): boolean {
+  return a.priority > b.priority ||
+    (a.priority === b.priority && a.seq < b.seq);
+}
+
+const POOL_OPTIONS = [
+  "minWorkers",
+  "maxWorkers",
+  "idleTimeout",
+  "maxTasksPerWorker",
+  "cancelGrace",
+  "task",
+  "name",
+] as const satisfies readonly (keyof PoolOptions)[];
+
+const RUN_OPTIONS = [
+  "signal",
+  "priority",
+  "timeout",
+  "transfer",
+] as const satisfies readonly (keyof PoolRunOptions)[];
+
+/**
+ * Warm workers that run one task after another: `await pool.run(task,
+ * ...args)` costs a message each way, not a worker's start. Workers start
+ * as tasks come (up to `maxWorkers`), end after `idleTimeout` idle (down
+ * to `minWorkers`), and are replaced when they die or after
+ * `maxTasksPerWorker` tasks.
+ *
+ * Dispatch: a worker is given one task at a time, only when it is idle, and
+ * the task given is the queued one of highest priority (equal priorities in
+ * the order they were given). So no backlog waits inside a worker ahead of
+ * a task of higher priority that comes later.
+ *
+ * A task is cancelled by its `signal` (or its `timeout`): a queued one never
+ * starts; a running one sees {@linkcode taskSignal} abort and its worker
+ * stays warm if it returns; one that ignores it for `cancelGrace` ms has its
+ * worker stopped and replaced. Either way its promise rejects at once.
+ *
+ * A worker that dies mid-task rejects that task with a
+ * {@linkcode WorkerError}; it is replaced. Workers that die before they are
+ * up are replaced after a growing delay; five in a row reject the queued
+ * tasks with an error naming the last cause (a later task tries again).
+ *
+ * The process exits by itself once the pool is closed, or idle with
+ * `minWorkers` 0 (after `idleTimeout`).
+ *
+ * @typeParam F The default task's signature, for {@linkcode Pool.exec}.
+ * @example
+ * ```ts
+ * import { Pool } from "@workq/workq";
+ * const pool = new Pool({ maxWorkers: 2 });
+ * const squares = await Promise.all(
+ *   [1, 2, 3].map((n) => pool.run((x: number) => x * x, n)),
+ * );
+ * console.log(squares); // [1, 4, 9]
+ * await pool.close();
+ * ```
+ */
+export class Pool<F extends TaskFunction = TaskFunction>
+  implements AsyncDisposable {
+  readonly #name: string;
+  readonly #min: number;
+  readonly #max: number;
+  readonly #idleTimeout: number;
+  readonly #maxTasks: number;
+  readonly #grace: number;
+  readonly #default: Task<F> | undefined;
+  readonly #driver: Task;
+  readonly #outbox = new Queue<PoolOutcome>({ name: "pool-outcomes" });
+  readonly #backlog = new Backlog();
+  readonly #slots = new Map<number, Slot>();
+  readonly #idle: Slot[] = [];
+  readonly #running = new Map<number, Job>();
+  #respawn: Respawner;
+  #backoff = 0;
+  #gaveUp = false;
+  #queued = 0;
+  #seq = 0;
+  #workerIds = 0;
+  #completed = 0;
+  #failed = 0;
+  #cancelled = 0;
+  #closing = false;
+  #closed: Promise<void> | undefined;
+  #finish: (() => void) | undefined;
+
+  /**
+   * Makes a pool; no worker starts before the first task (or `minWorkers`).
+   * @param options Sizing, recycling, the cancel grace and a default task.
+   * @throws {TypeError} When an option is unknown or of the wrong type, or
+   * `task` is not a task.
+   * @throws {RangeError} When a number is out of range, or `minWorkers`
+   * exceeds `maxWorkers`.
+   */
+  constructor(options?: PoolOptions<F>) {
+    const what = "create a pool";
+    const o = v.options(what, "options", options, POOL_OPTIONS);
+    this.#min = v.number(what, "options.minWorkers", o.minWorkers, 0, {
+      min: 0,
+      integer: true,
+    });
+    this.#max = v.number(
+      what,
+      "options.maxWorkers",
+      o.maxWorkers,
+      Math.max(runtime.cpus, this.#min, 1),
+      { min: 1, integer: true },
+    );
+    if (this.#min > this.#max) {
+      throw new RangeError(
+        `Cannot ${what}: options.minWorkers (${this.#min}) exceeds options.maxWorkers (${this.#max})`,
+      );
+    }
+    this.#idleTimeout = v.number(
+      what,
+      "options.idleTimeout",
+      o.idleTimeout,
+      1000,
+      { min: 0 },
+    );
+    this.#maxTasks = v.number(
+      what,
+      "options.maxTasksPerWorker",
+      o.maxTasksPerWorker,
+      0,
+      { min: 0, integer: true },
+    );
+    this.#grace = v.number(what, "options.cancelGrace", o.cancelGrace, 1000, {
+      min: 0,
+    });
+    this.#name = v.string(what, "options.name", o.name, "pool");
+    if (o.task !== undefined) {
+      try {
+        toSpec(o.task);
+      } catch (error) {
+        throw new TypeError(
+          `Cannot ${what}: options.task must be a function or task(url, name), received ${
+            v.show(o.task)
+          }`,
+          { cause: error },
+        );
+      }
+    }
+    this.#default = o.task;
+    this.#driver = task(driver, "poolWorker", { name: this.#name });
+    this.#respawn = this.#respawner();
+    void this.#read();
+    this.#fill();
+  }
+
+  /**
+   * Runs `task` on a warm worker.
+   * @param task A function (sent as source) or `task(url, name)`.
+   * @param args Its arguments, cloned when a worker takes the task (mark
+   * buffers with `transfer()` to move them).
+   * @returns A promise of the task's result; it rejects with the task's
+   * error, or a {@linkcode WorkerError} when its worker died.
+   * @throws {TypeError} When `task` is not a task, or the pool is closed.
+   * @example
+   * ```ts
+   * import { Pool } from "@workq/workq";
+   * const pool = new Pool();
+   * console.log(await pool.run((a: number, b: number) => a + b, 2, 3)); // 5
+   * await pool.close();
+   * ```
+   */
+  run<G extends TaskFunction>(
+    task: Task<G>,
+    ...args: Parameters<G>
+  ): Promise<Awaited<ReturnType<G>>> {
+    return this.#submit("run a pool task", task, args, undefined);
+  }
+
+  /**
+   * Runs `task` on a warm worker, with a signal, a priority, a timeout or
+   * a transfer list.
+   * @param task A function (sent as source) or `task(url, name)`.
+   * @param args Its arguments, as an array, cloned when a worker takes the task.
+   * @param options How the run is cancelled, ordered, bounded and moved.
+   * @returns A promise of the task's result; it rejects with the task's
+   * error, a {@linkcode WorkerError} (its worker died, or `"timeout"`), or
+   * the signal's reason when cancelled.
+   * @throws {TypeError} When `task` is not a task, `args` not an array, an
+   * option unknown or of the wrong type, or the pool is closed.
+   * @throws {RangeError} When `timeout` is negative.
+   * @example
+   * ```ts
+   * import { Pool } from "@workq/workq";
+   * const pool = new Pool({ maxWorkers: 1 });
+   * const urgent = pool.runWith((s: string) => s, ["urgent"], { priority: 10 });
+   * console.log(await urgent); // "urgent"
+   * await pool.close();
+   * ```
+   */
+  runWith<G extends TaskFunction>(
+    task: Task<G>,
+    args: Parameters<G>,
+    options?: PoolRunOptions,
+  ): Promise<Awaited<ReturnType<G>>> {
+    return this.#submit("run a pool task", task, args, options);
+  }
+
+  /**
+   * Runs the pool's default task (its `task` option): `runWith` without
+   * the task.
+   * @param args Its arguments, as an array.
+   * @param options As for {@linkcode Pool.runWith}.
+   * @returns A promise of the task's result.
+   * @throws {TypeError} When the pool has no default task, or as `runWith`.
+   * @example
+   * ```ts
+   * import { Pool } from "@workq/workq";
+   * const pool = new Pool({ task: (n: number) => n * 2 });
+   * console.log(await pool.exec([21])); // 42
+   * await pool.close();
+   * ```
+   */
+  exec(
+    args: Parameters<F>,
+    options?: PoolRunOptions,
+  ): Promise<Awaited<ReturnType<F>>> {
+    const what = "run the pool's default task";
+    if (this.#default === undefined) {
+      throw new TypeError(
+        `Cannot ${what}: the pool was made without options.task; give one, or use run(task, ...args)`,
+      );
+    }
+    return this.#submit(what, this.#default, args, options);
+  }
+
+  /**
+   * Counts of the pool now; cheap, so it can be read per request.
+   * @returns Queued and running tasks, idle and all workers, and tasks
+   * completed, failed and cancelled so far.
+   * @example
+   * ```ts
+   * import { Pool } from "@workq/workq";
+   * const pool = new Pool();
+   * await pool.run(() => 1);
+   * console.log(pool.stats().completed); // 1
+   * await pool.close();
+   * ```
+   */
+  stats(): PoolStats {
+    return {
+      queued: this.#queued,
+      running: this.#running.size,
+      idleWorkers: this.#idle.length,
+      workers: this.#slots.size,
+      completed: this.#completed,
+      failed: this.#failed,
+      cancelled: this.#cancelled,
+    };
+  }
+
+  /**
+   * Takes no more tasks, finishes the queued and running ones, then ends
+   * the workers.
+   * @returns A promise that resolves once every worker is gone.
+   * @example
+   * ```ts
+   * import { Pool } from "@workq/workq";
+   * const pool = new Pool();
+   * const done = pool.run(() => "done");
+   * await pool.close();
+   * console.log(await done); // "done"
+   * ```
+   */
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closing = true;
+      this.#closed = new Promise<void>((resolve) => (this.#finish = resolve));
+      this.#wind();
+    }
+    return this.#closed;
+  }
+
+  /**
+   * Ends the pool now: queued and running tasks reject with an error
+   * saying so, and the workers are stopped.
+   * @returns A promise that resolves once every worker is gone.
+   * @example
+   * ```ts
+   * import { Pool } from "@workq/workq";
+   * const pool = new Pool();
+   * const never = pool.run(() => new Promise(() => {}))
+   *   .catch((e) => e.message);
+   * await pool.destroy();
+   * console.log(await never); // Pool "pool" was destroyed
+   * ```
+   */
+  destroy(): Promise<void> {
+    const closed = this.close();
+    this.#respawn.stop();
+    const error = new Error(`Pool "${this.#name}" was destroyed`);
+    for (const job of this.#backlog.drain()) this.#cancel(job, error);
+    for (const job of [...this.#running.values()]) this.#cancel(job, error);
+    for (const slot of this.#slots.values()) void slot.handle.terminate();
+    return closed;
+  }
+
+  /**
+   * {@linkcode Pool.close}, for `await using pool = new Pool()` (Deno, Bun
+   * and Node 24; Node 22 does not parse `using`, call `close()` there).
+   * @returns What `close()` returns.
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #submit<R>(
+    what: string,
+    given: Task,
+    args: unknown[],
+    options: PoolRunOptions | undefined,
+  ): Promise<R> {
+    const { spec, options: own } = toSpec(given);
+    if (own.resourceLimits !== undefined) {
+      throw new TypeError(
+        `Cannot ${what}: resourceLimits bound a worker, not one task of a pool`,
+      );
+    }
+    v.array(what, "args", args);
+    const o = v.options(what, "options", options, RUN_OPTIONS);
+    const priority = v.number(what, "options.priority", o.priority, 0);
+    const timeout = v.number(
+      what,
+      "options.timeout",
+      o.timeout,
+      own.timeout ?? Infinity,
+      { min: 0 },
+    );
+    v.signal(what, "options.signal", o.signal);
+    v.array(what, "options.transfer", o.transfer);
+    if (o.transfer) checkTransferList(what, "options.transfer", o.transfer);
+    if (this.#closing) {
+      throw new TypeError(`Cannot ${what}: pool "${this.#name}" is closed`);
+    }
+    this.#gaveUp = false;
+    const transfer = [...(o.transfer ?? [])];
+    for (const arg of args) transfer.push(...takeTransfer(arg));
+    return new Promise<R>((resolve, reject) => {
+      const job: Job = {
+        id: ++this.#seq,
+        seq: this.#seq,
+        priority,
+        spec,
+        args,
+        transfer,
+        timeout,
+        settled: false,
+        offs: [],
+        settle: (ok, value) => {
+          if (job.settled) return;
+          job.settled = true;
+          clearTimeout(job.timer);
+          for (const off of job.offs.splice(0)) off();
+          if (ok) resolve(value as R);
+          else reject(value);
+        },
+      };
+      for (const signal of [own.signal, o.signal]) {
+        if (!signal) continue;
+        if (signal.aborted) {
+          this.#cancelled++;
+          return job.settle(false, signal.reason);
+        }
+        const abort = () => this.#cancel(job, signal.reason);
+        signal.addEventListener("abort", abort, { once: true });
+        job.offs.push(() => signal.removeEventListener("abort", abort));
+      }
+      this.#backlog.push(job);
+      this.#queued++;
+      this.#pump();
+    });
+  }
+
+  // One task per idle worker: the rest wait here, in priority order.
+  #pump(): void {
+    while (this.#idle.length > 0 && this.#queued > 0) {
+      const job = this.#backlog.pop()!;
+      if (job.settled) continue;
+      this.#queued--;
+      this.#dispatch(this.#idle.pop()!, job);
+    }
+    this.#fill();
+    this.#wind();
+  }
+
+  #dispatch(slot: Slot, job: Job): void {
+    clearTimeout(slot.idleTimer);
+    slot.job = job;
+    job.worker = slot;
+    this.#running.set(job.id, job);
+    if (job.timeout !== Infinity) {
+      job.timer = setTimeout(() => {
+        this.#cancel(
+          job,
+          new WorkerError(
+            slot.handle.name,
+            "timeout",
+            `ran longer than its timeout of ${job.timeout} ms`,
+          ),
+          true,
+        );
+      }, job.timeout);
+    }
+    // Nothing reached the worker (its arguments could not be sent): it is
+    // free again.
+    const fail = (error: unknown) => {
+      if (slot.job !== job) return;
+      this.#running.delete(job.id);
+      slot.job = undefined;
+      if (!job.settled) this.#failed++;
+      job.settle(false, error);
+      this.#idleAgain(slot);
+    };
+    try {
+      slot.inbox.put([job.id, job.spec, job.args], { transfer: job.transfer })
+        .catch((error) => {
+          fail(error);
+          this.#pump();
+        });
+    } catch (error) {
+      fail(error);
+    }
+  }
+
+  #cancel(job: Job, reason: unknown, failed = false): void {
+    if (job.settled) return;
+    if (failed) this.#failed++;
+    else this.#cancelled++;
+    const slot = job.worker;
+    if (!slot) {
+      this.#queued--;
+      job.settle(false, reason);
+      this.#wind();
+      return;
+    }
+    job.settle(false, reason);
+    void slot.inbox.put([job.id, "cancel", errorToData(reason)]).catch(
+      () => {},
+    );
+    // The slot stays busy until the task returns; past the grace its
+    // worker is stopped, and that death frees the slot.
+    slot.grace = setTimeout(() => {
+      if (slot.job === job) void slot.handle.terminate();
+    }, this.#grace);
+  }
+
+  async #read(): Promise<void> {
+    for await (const msg of iterMsg(this.#outbox)) this.#receive(msg.data);
+  }
+
+  #receive([id, ok, value]: PoolOutcome): void {
+    if (id === -1) {
+      const slot = this.#slots.get(value as number);
+      if (!slot) return;
+      slot.up = true;
+      this.#idleAgain(slot);
+      this.#pump();
+      return;
+    }
+    const job = this.#running.get(id);
+    if (!job) return;
+    const slot = job.worker!;
+    clearTimeout(slot.grace);
+    this.#running.delete(id);
+    slot.job = undefined;
+    slot.ran++;
+    if (!job.settled) {
+      if (ok) this.#completed++;
+      else this.#failed++;
+      job.settle(
+        ok,
+        ok ? value : dataToError(value as never, slot.handle.name),
+      );
+    }
+    if (this.#maxTasks > 0 && slot.ran >= this.#maxTasks) this.#retire(slot);
+    else this.#idleAgain(slot);
+    this.#pump();
+  }
+
+  #idleAgain(slot: Slot): void {
+    if (slot.leaving) return;
+    this.#idle.push(slot);
+    if (this.#idleTimeout === Infinity) return;
+    slot.idleTimer = setTimeout(() => {
+      if (this.#idle.includes(slot) && this.#live() > this.#min) {
+        this.#retire(slot);
+      }
+    }, this.#idleTimeout);
+  }
+
+  #live(): number {
+    let live = 0;
+    for (const slot of this.#slots.values()) if (!slot.leaving) live++;
+    return live;
+  }
+
+  // Ends a worker gently: it finishes what it runs, then returns.
+  #retire(slot: Slot): void {
+    if (slot.leaving) return;
+    slot.leaving = true;
+    clearTimeout(slot.idleTimer);
+    const at = this.#idle.indexOf(slot);
+    if (at >= 0) this.#idle.splice(at, 1);
+    void slot.inbox.end().catch(() => {});
+  }
+
+  // Starts workers while tasks wait for one or fewer than minWorkers live.
+  #fill(): void {
+    if (this.#backoff > 0) return;
+    // After a give-up, minWorkers alone does not start more: it would retry
+    // for ever with no task to fail. The next task tries again.
+    const floor = this.#closing || this.#gaveUp ? 0 : this.#min;
+    const want = Math.min(
+      this.#max,
+      Math.max(floor, this.#running.size + this.#queued),
+    );
+    for (let live = this.#live(); live < want; live++) this.#spawn();
+  }
+
+  #spawn(): void {
+    const id = ++this.#workerIds;
+    const inbox = new Queue<PoolJob>({ name: `${this.#name}-inbox-${id}` });
+    const handle = run(this.#driver, inbox, this.#outbox, id);
+    const slot: Slot = { id, handle, inbox, up: false, leaving: false, ran: 0 };
+    this.#slots.set(id, slot);
+    handle.result.then(
+      () => this.#ended(slot, undefined),
+      (error) => this.#ended(slot, error),
+    );
+  }
+
+  #ended(slot: Slot, error: unknown): void {
+    this.#slots.delete(slot.id);
+    clearTimeout(slot.idleTimer);
+    clearTimeout(slot.grace);
+    const at = this.#idle.indexOf(slot);
+    if (at >= 0) this.#idle.splice(at, 1);
+    const job = slot.job;
+    if (job) {
+      this.#running.delete(job.id);
+      slot.job = undefined;
+      if (!job.settled) {
+        this.#failed++;
+        job.settle(
+          false,
+          error ??
+            new WorkerError(
+              slot.handle.name,
+              "exit",
+              "ended before its task finished",
+            ),
+        );
+      }
+    }
+    if (error !== undefined && !this.#closedAndIdle()) {
+      const delay = this.#respawn.replace(slot.up, error);
+      if (delay !== undefined && delay > 0) this.#backoff++;
+    } else this.#pump();
+    this.#wind();
+  }
+
+  #respawner(): Respawner {
+    const start = () => {
+      if (this.#backoff > 0) this.#backoff--;
+      this.#pump();
+    };
+    const replacer: Respawner = respawner(
+      `Pool "${this.#name}"`,
+      "workers",
+      start,
+      (error) => {
+        this.#backoff = 0;
+        this.#gaveUp = true;
+        // A pool serves for long: a later task tries again from scratch.
+        if (replacer === this.#respawn) this.#respawn = this.#respawner();
+        if ([...this.#slots.values()].some((s) => s.up && !s.leaving)) return;
+        for (const job of this.#backlog.drain()) {
+          if (job.settled) continue;
+          this.#queued--;
+          this.#failed++;
+          job.settle(false, error);
+        }
+        this.#wind();
+      },
+    );
+    return replacer;
+  }
+
+  #closedAndIdle(): boolean {
+    return this.#closing && this.#queued === 0 && this.#running.size === 0;
+  }
+
+  // Once closing and nothing is left to run: end every worker, then the
+  // outcome queue, then resolve close().
+  #wind(): void {
+    if (!this.#closedAndIdle()) return;
+    this.#respawn.stop();
+    for (const slot of this.#slots.values()) this.#retire(slot);
+    if (this.#slots.size > 0 || !this.#finish) return;
+    const finish = this.#finish;
+    this.#finish = undefined;
+    void this.#outbox.end().catch(() => {}).finally(finish);
+  }
+}
