@@ -6,7 +6,7 @@
 import { dataToError, errorToData, WorkerError } from "../errors.ts";
 import { iterMsg } from "../queue/iter.ts";
 import { Queue } from "../queue/queue.ts";
-import { type Respawner, respawner } from "../respawn.ts";
+import { WorkerGroup } from "./workers.ts";
 import { run, type WorkerHandle } from "../run.ts";
 import { runtime } from "../runtime/mod.ts";
 import {
@@ -227,10 +227,10 @@ export class Pool<F extends TaskFunction = TaskFunction>
   readonly #outbox = new Queue<PoolOutcome>({ name: "pool-outcomes" });
   readonly #backlog = new Backlog();
   readonly #slots = new Map<number, Slot>();
+  readonly #bySlot = new Map<WorkerHandle<unknown>, Slot>();
   readonly #idle: Slot[] = [];
   readonly #running = new Map<number, Job>();
-  #respawn: Respawner;
-  #backoff = 0;
+  #group!: WorkerGroup<unknown>;
   #gaveUp = false;
   #queued = 0;
   #seq = 0;
@@ -301,7 +301,7 @@ export class Pool<F extends TaskFunction = TaskFunction>
     }
     this.#default = o.task;
     this.#driver = task(driver, "poolWorker", { name: this.#name });
-    this.#respawn = this.#respawner();
+    this.#group = this.#newGroup();
     void this.#read();
     this.#fill();
   }
@@ -449,7 +449,7 @@ export class Pool<F extends TaskFunction = TaskFunction>
    */
   destroy(): Promise<void> {
     const closed = this.close();
-    this.#respawn.stop();
+    this.#group.stop();
     const error = new Error(`Pool "${this.#name}" was destroyed`);
     for (const job of this.#backlog.drain()) this.#cancel(job, error);
     for (const job of [...this.#running.values()]) this.#cancel(job, error);
@@ -668,27 +668,67 @@ export class Pool<F extends TaskFunction = TaskFunction>
 
   // Starts workers while tasks wait for one or fewer than minWorkers live.
   #fill(): void {
-    if (this.#backoff > 0) return;
-    // After a give-up, minWorkers alone does not start more: it would retry
-    // for ever with no task to fail. The next task tries again.
+    // A dead worker's replacement is waiting out its backoff: not more now.
+    if (this.#group.starting) return;
+    const want = this.#wanted();
+    const live = this.#live();
+    if (live < want) this.#group.start(want - live);
+  }
+
+  // After a give-up, minWorkers alone does not start more: it would retry
+  // for ever with no task to fail. The next task tries again.
+  #wanted(): number {
     const floor = this.#closing || this.#gaveUp ? 0 : this.#min;
-    const want = Math.min(
+    return Math.min(
       this.#max,
       Math.max(floor, this.#running.size + this.#queued),
     );
-    for (let live = this.#live(); live < want; live++) this.#spawn();
   }
 
-  #spawn(): void {
-    const id = ++this.#workerIds;
-    const inbox = new Queue<PoolJob>({ name: `${this.#name}-inbox-${id}` });
-    const handle = run(this.#driver, inbox, this.#outbox, id);
-    const slot: Slot = { id, handle, inbox, up: false, leaving: false, ran: 0 };
-    this.#slots.set(id, slot);
-    handle.result.then(
-      () => this.#ended(slot, undefined),
-      (error) => this.#ended(slot, error),
-    );
+  // Keeps the pool's workers: replaced when they die (with the group's cap on
+  // failed starts and its backoff) while the pool still wants them.
+  #newGroup(): WorkerGroup<unknown> {
+    const group: WorkerGroup<unknown> = new WorkerGroup<unknown>({
+      name: `Pool "${this.#name}"`,
+      spawn: (up) => {
+        const id = ++this.#workerIds;
+        const inbox = new Queue<PoolJob>({
+          name: `${this.#name}-inbox-${id}`,
+        });
+        const handle = run(this.#driver, inbox, this.#outbox, id, up);
+        const slot: Slot = {
+          id,
+          handle,
+          inbox,
+          up: false,
+          leaving: false,
+          ran: 0,
+        };
+        this.#slots.set(id, slot);
+        this.#bySlot.set(handle, slot);
+        return handle;
+      },
+      want: () => !this.#closedAndIdle() && this.#live() < this.#wanted(),
+      ended: (handle, death) => {
+        const slot = this.#bySlot.get(handle);
+        this.#bySlot.delete(handle);
+        if (slot) this.#ended(slot, death?.error);
+      },
+      failed: (error) => {
+        this.#gaveUp = true;
+        // A pool serves for long: a later task tries again from scratch.
+        if (group === this.#group) this.#group = this.#newGroup();
+        if ([...this.#slots.values()].some((s) => s.up && !s.leaving)) return;
+        for (const job of this.#backlog.drain()) {
+          if (job.settled) continue;
+          this.#queued--;
+          this.#failed++;
+          job.settle(false, error);
+        }
+        this.#wind();
+      },
+    });
+    return group;
   }
 
   #ended(slot: Slot, error: unknown): void {
@@ -714,38 +754,10 @@ export class Pool<F extends TaskFunction = TaskFunction>
         );
       }
     }
-    if (error !== undefined && !this.#closedAndIdle()) {
-      const delay = this.#respawn.replace(slot.up, error);
-      if (delay !== undefined && delay > 0) this.#backoff++;
-    } else this.#pump();
+    // A death is replaced by the group; a worker that returned (idle,
+    // recycled) leaves room that the next pump fills as needed.
+    if (error === undefined) this.#pump();
     this.#wind();
-  }
-
-  #respawner(): Respawner {
-    const start = () => {
-      if (this.#backoff > 0) this.#backoff--;
-      this.#pump();
-    };
-    const replacer: Respawner = respawner(
-      `Pool "${this.#name}"`,
-      "workers",
-      start,
-      (error) => {
-        this.#backoff = 0;
-        this.#gaveUp = true;
-        // A pool serves for long: a later task tries again from scratch.
-        if (replacer === this.#respawn) this.#respawn = this.#respawner();
-        if ([...this.#slots.values()].some((s) => s.up && !s.leaving)) return;
-        for (const job of this.#backlog.drain()) {
-          if (job.settled) continue;
-          this.#queued--;
-          this.#failed++;
-          job.settle(false, error);
-        }
-        this.#wind();
-      },
-    );
-    return replacer;
   }
 
   #closedAndIdle(): boolean {
@@ -756,7 +768,7 @@ export class Pool<F extends TaskFunction = TaskFunction>
   // outcome queue, then resolve close().
   #wind(): void {
     if (!this.#closedAndIdle()) return;
-    this.#respawn.stop();
+    this.#group.stop();
     for (const slot of this.#slots.values()) this.#retire(slot);
     if (this.#slots.size > 0 || !this.#finish) return;
     const finish = this.#finish;

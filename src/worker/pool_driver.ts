@@ -72,6 +72,7 @@ export async function poolWorker(
   inbox: Queue<PoolJob>,
   outbox: Queue<PoolOutcome>,
   worker: number,
+  up?: Int32Array,
 ): Promise<number> {
   const loaded = new Map<string, Promise<TaskFunction>>();
   const fnOf = (spec: TaskSpec) => {
@@ -90,6 +91,7 @@ export async function poolWorker(
   let running: { id: number; controller: AbortController } | undefined;
   let last: Promise<void> = Promise.resolve();
   let ran = 0;
+  if (up) Atomics.store(up, 0, 1); // no failed start (src/shapes/workers.ts)
   await outbox.put([-1, true, worker]);
   for await (const msg of iterMsg(inbox)) {
     const [id, what, detail] = msg.data;
