@@ -84,7 +84,7 @@ export {
   type RedisIterableQueueOptions,
 } from "./src/redis/iterable.ts";
 export { decodeValue, encodeValue } from "./src/redis/encoding.ts";
-export { QueueDoneError } from "./src/iterable_queue.ts";
+export { QueueDoneError } from "./src/shapes/iterable_queue.ts";
 // The types the functions above use, so that this entry documents itself.
 export type {
   DeadLetter,
@@ -94,4 +94,4 @@ export type {
   QueueOptions,
 } from "./src/queue/queue.ts";
 export type { Msg, MsgInit } from "./src/msg.ts";
-export type { Consumer, Producer } from "./src/iterable_queue.ts";
+export type { Consumer, Producer } from "./src/shapes/iterable_queue.ts";

@@ -15,8 +15,8 @@ export {
   type QueueOptions,
 } from "./queue/queue.ts";
 export { iterMsg, iterSortq } from "./queue/iter.ts";
-export { endq, endqAndWait } from "./endq.ts";
-export { run, WorkerHandle } from "./run.ts";
+export { endq, endqAndWait } from "./shapes/endq.ts";
+export { run, WorkerHandle } from "./worker/run.ts";
 export {
   type DenoPermissionName,
   type DenoPermissions,
@@ -37,15 +37,18 @@ export {
   type MapOptions,
   type MapProgress,
   type MapValue,
-} from "./map.ts";
+} from "./shapes/map.ts";
 export { log, type LogLevel } from "./log.ts";
-export { ProcessQueue, type ProcessQueueOptions } from "./process_queue.ts";
+export {
+  ProcessQueue,
+  type ProcessQueueOptions,
+} from "./shapes/process_queue.ts";
 export {
   Consumer,
   IterableQueue,
   Producer,
   QueueDoneError,
-} from "./iterable_queue.ts";
+} from "./shapes/iterable_queue.ts";
 export {
   Feeder,
   type FeederOptions,
@@ -53,14 +56,14 @@ export {
   type FeederSettings,
   feederSettings,
   type FeederStats,
-} from "./feeder.ts";
+} from "./shapes/feeder.ts";
 export {
   Pool,
   type PoolOptions,
   type PoolRunOptions,
   type PoolStats,
 } from "./shapes/pool.ts";
-export { taskSignal } from "./worker/pool_driver.ts";
+export { taskSignal } from "./worker/task_signal.ts";
 export { WorkerError, type WorkerFailure } from "./errors.ts";
 
 /**

@@ -59,7 +59,7 @@ test(
       ext === ".ts" ? "../src/" : "../../src/",
       import.meta.url,
     );
-    for (const file of ["queue/queue.ts", "iterable_queue.ts"]) {
+    for (const file of ["queue/queue.ts", "shapes/iterable_queue.ts"]) {
       const text = readFileSync(fileURLToPath(new URL(file, src)), "utf8");
       const leaks = text.match(
         /instanceof \w+Transport\b|as \w+Transport\b|\.broker\b/g,

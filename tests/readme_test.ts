@@ -6,7 +6,7 @@
 // taken off). A block must exit 0 and print what its
 // `console.log(...); // <output>` lines say (on Deno every block is
 // type-checked first, all in one `deno check`). A test is named after the
-// block's file and the line of its first code line, e.g. `src/map.ts:501`.
+// block's file and the line of its first code line, e.g. `src/shapes/map.ts:501`.
 // The docs' relative links must reach a file, and their #anchors a heading.
 //
 // The one marker of expected output: `console.log(x); // <output>`, where
@@ -444,7 +444,6 @@ test("the docs' relative links reach a file, and their #anchors a heading", asyn
       if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue; // https:, mailto:
       const [path, anchor] = target.split("#");
       const url = new URL(path || doc, new URL(doc, repo));
-      const name = url.href.slice(repo.href.length);
       if (path.endsWith("/")) {
         // A folder: only where folders can be seen.
         if (url.protocol === "file:" && !existsSync(fileURLToPath(url))) {

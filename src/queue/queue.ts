@@ -15,11 +15,11 @@ import {
   WIRE,
   type WireDescriptor,
 } from "../wire.ts";
-import { LocalTransport, type QueueDescriptor } from "./local.ts";
+import { OwnerTransport, type QueueDescriptor } from "./threads/owner.ts";
 import * as v from "../validate.ts";
 import { checkTransferList } from "../transfer.ts";
-import type { Entry } from "./protocol.ts";
-import { RemoteTransport } from "./remote.ts";
+import type { Entry } from "./threads/protocol.ts";
+import { ClientTransport } from "./threads/client.ts";
 import { itemBytes } from "./size.ts";
 import type { Transport } from "./transport.ts";
 
@@ -192,7 +192,7 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>> {
       "options.onDeadLetter",
       given.onDeadLetter,
     );
-    this.#transport = new LocalTransport(
+    this.#transport = new OwnerTransport(
       name,
       maxsize,
       maxAttempts,
@@ -579,7 +579,7 @@ onRevive("queue", (d) => {
     return known;
   }
   const limit = (descriptor as { [LIMIT]?: number })[LIMIT];
-  const q = queueOver<unknown>(new RemoteTransport(descriptor), limit);
+  const q = queueOver<unknown>(new ClientTransport(descriptor), limit);
   handed.set(descriptor.id, new WeakRef(q));
   forget.register(q, descriptor.id);
   return q;

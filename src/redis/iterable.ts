@@ -19,7 +19,7 @@
  * with the server's clock, so hosts need not agree on the time.
  * @module
  */
-import { Consumer, Producer } from "../iterable_queue.ts";
+import { Consumer, Producer } from "../shapes/iterable_queue.ts";
 import { DONE, type Msg } from "../msg.ts";
 import { type Queue, queueOver } from "../queue/queue.ts";
 import * as v from "../validate.ts";

@@ -7,7 +7,7 @@ import { dataToError, errorToData, WorkerError } from "../errors.ts";
 import { iterMsg } from "../queue/iter.ts";
 import { Queue } from "../queue/queue.ts";
 import { WorkerGroup } from "./workers.ts";
-import { run, type WorkerHandle } from "../run.ts";
+import { run, type WorkerHandle } from "../worker/run.ts";
 import { runtime } from "../runtime/mod.ts";
 import {
   type Task,
@@ -18,7 +18,7 @@ import {
 } from "../task.ts";
 import { checkTransferList, takeTransfer } from "../transfer.ts";
 import * as v from "../validate.ts";
-import type { PoolJob, PoolOutcome } from "../worker/pool_driver.ts";
+import type { PoolJob, PoolOutcome } from "../worker/protocol.ts";
 
 // The emitted JavaScript keeps the layout and swaps the extension.
 const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";

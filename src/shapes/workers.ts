@@ -8,7 +8,7 @@
  * resets that count and is replaced at once (a dead one on the next turn).
  * @module
  */
-import type { WorkerHandle } from "../run.ts";
+import type { WorkerHandle } from "../worker/run.ts";
 import { runtime, type Signal } from "../runtime/mod.ts";
 
 /** Failed starts in a row before a group gives up. */
@@ -19,7 +19,7 @@ const MAX_DELAY_MS = 2000;
 // The emitted JavaScript keeps the layout and swaps the extension.
 const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
 /** The module of the shapes' drivers, the tasks their workers run. */
-export const drivers: URL = new URL(`../worker/shapes${ext}`, import.meta.url);
+export const drivers: URL = new URL(`../worker/drivers${ext}`, import.meta.url);
 
 /** How a worker of a group died: why, and whether it had come up first. */
 export type Death = { error: unknown; up: boolean };

@@ -4,9 +4,9 @@
  * @module
  */
 import { errorToData } from "../errors.ts";
-import { clientTransports, flushBeforeExit } from "../queue/remote.ts";
-import { shutOwnedQueues } from "../queue/owner.ts";
-import { adoptThreadId } from "../queue/local.ts";
+import { clientTransports, flushBeforeExit } from "../queue/threads/client.ts";
+import { shutOwnedQueues } from "../queue/threads/serve.ts";
+import { adoptThreadId } from "../queue/threads/owner.ts";
 import { runtime } from "../runtime/mod.ts";
 import { takeTransfer } from "../transfer.ts";
 import { explain, load } from "./load.ts";

@@ -1,66 +1,16 @@
 /**
  * The worker side of `Pool`: a warm worker that runs one task after another
- * from its own inbox, and the current task's cancellation signal.
+ * from its own inbox.
  * @module
  */
-import { dataToError, type ErrorData, errorToData } from "../errors.ts";
+import { dataToError, errorToData } from "../errors.ts";
 import { iterMsg } from "../queue/iter.ts";
 import type { Queue } from "../queue/queue.ts";
 import type { TaskFunction, TaskSpec } from "../task.ts";
 import { takeTransfer } from "../transfer.ts";
 import { explain, load } from "./load.ts";
-
-/**
- * The pool to a worker: a task to run (`[id, spec, args]`), or the cancel
- * of the task with that id (`[id, "cancel", reason as data]`).
- */
-export type PoolJob =
-  | [id: number, spec: TaskSpec, args: unknown[]]
-  | [id: number, cancel: "cancel", reason: ErrorData | { value: unknown }];
-
-/**
- * A worker to the pool: `[-1, true, worker]` once it is up, then
- * `[id, true, value]` or `[id, false, error as data]` for each task.
- */
-export type PoolOutcome = [id: number, ok: boolean, value: unknown];
-
-// One task at a time runs in a pool worker, so the signal of the one
-// running is the module's to hold.
-let current: AbortSignal | undefined;
-
-/**
- * The cancellation signal of the pool task running in this worker: it
- * aborts when the caller's `signal` does or the task's `timeout` passes. A
- * task that returns soon after (or throws `signal.reason`) keeps its worker
- * warm for the next task; one that ignores it past the pool's
- * `cancelGrace` has its worker stopped and replaced.
- *
- * @returns The running task's signal.
- * @throws {Error} When no pool task is running in this thread (outside a
- * pool worker, or from a second copy of workq loaded from another path).
- * @example
- * ```ts
- * import { Pool, taskSignal } from "@workq/workq";
- * const pool = new Pool({ maxWorkers: 1 });
- * const stop = new AbortController();
- * const waiting = pool.runWith(async () => {
- *   const signal = taskSignal();
- *   await new Promise((resolve) => signal.addEventListener("abort", resolve));
- *   return "stopped";
- * }, [], { signal: stop.signal });
- * stop.abort(new Error("not needed"));
- * console.log(await waiting.catch((e) => e.message)); // "not needed"
- * await pool.close();
- * ```
- */
-export function taskSignal(): AbortSignal {
-  if (!current) {
-    throw new Error(
-      "Cannot get taskSignal(): no pool task is running in this thread (call it from a task run by a Pool, with the same copy of workq the pool uses)",
-    );
-  }
-  return current;
-}
+import type { PoolJob, PoolOutcome } from "./protocol.ts";
+import { setTaskSignal } from "./task_signal.ts";
 
 /**
  * A pool worker: says it is up on `outbox`, then runs each task read from
@@ -106,7 +56,7 @@ export async function poolWorker(
     ran++;
     // Not awaited here: the loop goes on reading, for a cancel of this task.
     last = (async () => {
-      current = controller.signal;
+      setTaskSignal(controller.signal);
       let outcome: PoolOutcome;
       let transfer: Transferable[] = [];
       try {
@@ -116,7 +66,7 @@ export async function poolWorker(
       } catch (error) {
         outcome = [id, false, errorToData(explain(error, spec))];
       }
-      current = undefined;
+      setTaskSignal(undefined);
       running = undefined;
       try {
         await outbox.put(outcome, { transfer });

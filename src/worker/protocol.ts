@@ -9,7 +9,7 @@ import type { TaskSpec } from "../task.ts";
 export interface StartMessage {
   t: "start";
   name: string;
-  /** The worker thread's identity (see `queue/local.ts`). */
+  /** The worker thread's identity (see `queue/threads/owner.ts`). */
   thread: string;
   task: TaskSpec;
   args: unknown[];
@@ -26,3 +26,30 @@ export type WorkerMessage =
   | { t: "fatal"; error: ErrorData | { value: unknown } }
   /** The worker is ending itself. */
   | { t: "exit"; code: number };
+
+/** Inputs for a map worker: the first input's offset and the inputs from there on. */
+export type MapChunk = [start: number, inputs: unknown[]];
+
+/**
+ * Results of a chunk: its start, the values (a failed input's slot is
+ * empty), and the failures as [index in the chunk, error as data].
+ */
+export type MapResults = [
+  start: number,
+  values: unknown[],
+  failures: [number, unknown][],
+];
+
+/**
+ * The pool to a worker: a task to run (`[id, spec, args]`), or the cancel
+ * of the task with that id (`[id, "cancel", reason as data]`).
+ */
+export type PoolJob =
+  | [id: number, spec: TaskSpec, args: unknown[]]
+  | [id: number, cancel: "cancel", reason: ErrorData | { value: unknown }];
+
+/**
+ * A worker to the pool: `[-1, true, worker]` once it is up, then
+ * `[id, true, value]` or `[id, false, error as data]` for each task.
+ */
+export type PoolOutcome = [id: number, ok: boolean, value: unknown];

@@ -8,11 +8,11 @@ import {
   run,
   task,
   WorkerError,
-} from "../mod.ts";
-import { here } from "./_helpers.ts";
+} from "../../mod.ts";
+import { here } from "../_helpers.ts";
 
 const tasks = here("./fixtures/tasks.ts");
-type Tasks = typeof import("./fixtures/tasks.ts");
+type Tasks = typeof import("../fixtures/tasks.ts");
 
 test("endqAndWait() ends the queue once per worker and returns their results", async () => {
   const q = new Queue<number>();

@@ -1,9 +1,9 @@
-// Packing entries into batches for the wire (src/queue/protocol.ts): column
+// Packing entries into batches for the wire (src/queue/threads/protocol.ts): column
 // by column, default columns left out, transfer lists collected.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { END } from "../../src/msg.ts";
-import { type Entry, pack, unpack } from "../../src/queue/protocol.ts";
+import { END } from "../../../src/msg.ts";
+import { type Entry, pack, unpack } from "../../../src/queue/threads/protocol.ts";
 
 function item(d: unknown, extra: Partial<Entry> = {}): Entry {
   return { k: "", d, o: 0, a: 1, w: false, x: undefined, ...extra };

@@ -11,18 +11,7 @@ import { type LogLevel, setLogSink } from "../log.ts";
 import type { TaskSpec } from "../task.ts";
 import { findUncloneable } from "../wire.ts";
 import { explain, load } from "./load.ts";
-
-/** Inputs for a map worker: the first input's offset and the inputs from there on. */
-export type MapChunk = [start: number, inputs: unknown[]];
-/**
- * Results of a chunk: its start, the values (a failed input's slot is
- * empty), and the failures as [index in the chunk, error as data].
- */
-export type MapResults = [
-  start: number,
-  values: unknown[],
-  failures: [number, unknown][],
-];
+import type { MapChunk, MapResults } from "./protocol.ts";
 
 const LEVELS: LogLevel[] = ["debug", "log", "info", "warn", "error"];
 

@@ -5,16 +5,16 @@
  */
 import { Broker, type Consumer, type DeadLetterHandler } from "./broker.ts";
 import { progressCell } from "./progress.ts";
-import { serve } from "./owner.ts";
+import { serve } from "./serve.ts";
 import type { Entry } from "./protocol.ts";
-import { cutShort, type Transport, type WaitOptions } from "./transport.ts";
+import { cutShort, type Transport, type WaitOptions } from "../transport.ts";
 import {
   type EncodedItem,
   encodeItem,
   type Lifeline,
   type WireDescriptor,
-} from "../wire.ts";
-import { soon } from "../schedule.ts";
+} from "../../wire.ts";
+import { soon } from "../../schedule.ts";
 
 const RESOLVED = Promise.resolve();
 
@@ -44,7 +44,7 @@ interface Reader {
 }
 
 /** A queue's transport in the thread that owns it. */
-export class LocalTransport implements Transport {
+export class OwnerTransport implements Transport {
   readonly #broker: Broker;
   readonly #readers: Reader[] = [];
   readonly #consumer: Consumer;

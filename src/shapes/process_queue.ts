@@ -3,14 +3,14 @@
  * when needed and ending by itself once the queue is drained.
  * @module
  */
-import { dataToError, type ErrorData } from "./errors.ts";
-import { END } from "./msg.ts";
-import { Deque } from "./queue/deque.ts";
-import { Queue } from "./queue/queue.ts";
-import { run, type WorkerHandle } from "./run.ts";
-import { type Death, drivers, WorkerGroup } from "./shapes/workers.ts";
-import { specName, type Task, task, toSpec, workerOptions } from "./task.ts";
-import * as v from "./validate.ts";
+import { dataToError, type ErrorData } from "../errors.ts";
+import { END } from "../msg.ts";
+import { Deque } from "../queue/deque.ts";
+import { Queue } from "../queue/queue.ts";
+import { run, type WorkerHandle } from "../worker/run.ts";
+import { type Death, drivers, WorkerGroup } from "./workers.ts";
+import { specName, type Task, task, toSpec, workerOptions } from "../task.ts";
+import * as v from "../validate.ts";
 
 /** Options of {@linkcode ProcessQueue}. */
 export interface ProcessQueueOptions<T> {

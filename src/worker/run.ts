@@ -2,10 +2,10 @@
  * Starting workers: ezq's `run`.
  * @module
  */
-import { brand } from "./copies.ts";
-import { dataToError, WorkerError } from "./errors.ts";
-import { runtime, type WorkerPort } from "./runtime/mod.ts";
-import type { DenoPermissions } from "./runtime/types.ts";
+import { brand } from "../copies.ts";
+import { dataToError, WorkerError } from "../errors.ts";
+import { runtime, type WorkerPort } from "../runtime/mod.ts";
+import type { DenoPermissions } from "../runtime/types.ts";
 import {
   specName,
   type Task,
@@ -13,22 +13,22 @@ import {
   type TaskOptions,
   type TaskSpec,
   toSpec,
-} from "./task.ts";
-import { takeTransfer } from "./transfer.ts";
-import { newThreadId } from "./queue/local.ts";
-import { ownerEnded } from "./queue/remote.ts";
+} from "../task.ts";
+import { takeTransfer } from "../transfer.ts";
+import { newThreadId } from "../queue/threads/owner.ts";
+import { ownerEnded } from "../queue/threads/client.ts";
 import {
   cloneError,
   decode,
   encode,
   findUncloneable,
   type Lifeline,
-} from "./wire.ts";
-import type { StartMessage, WorkerMessage } from "./worker/protocol.ts";
+} from "../wire.ts";
+import type { StartMessage, WorkerMessage } from "./protocol.ts";
 
 // The emitted JavaScript keeps the layout and swaps the extension.
 const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
-const entry = new URL(`./worker/entry${ext}`, import.meta.url);
+const entry = new URL(`./entry${ext}`, import.meta.url);
 
 let spawned = 0;
 
@@ -291,7 +291,7 @@ function permissionsFor(
   const narrowed: Exclude<DenoPermissions, string> = given === "none"
     ? {}
     : { ...given };
-  const code = [new URL("../", entry)];
+  const code = [new URL("../../", entry)];
   if (spec.kind === "module") code.push(new URL(spec.module));
   const files = code.filter((url) => url.protocol === "file:");
   const hosts = code.filter((url) => /^https?:$/.test(url.protocol))

@@ -2,9 +2,9 @@
  * Ending queues: ezq's `endq` and `endq_and_wait`.
  * @module
  */
-import { checkQueue, type Queue } from "./queue/queue.ts";
-import { WorkerHandle } from "./run.ts";
-import { show } from "./validate.ts";
+import { checkQueue, type Queue } from "../queue/queue.ts";
+import { WorkerHandle } from "../worker/run.ts";
+import { show } from "../validate.ts";
 
 /**
  * Puts the end marker in a queue, so that one reader's iteration stops

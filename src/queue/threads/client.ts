@@ -8,17 +8,17 @@
  * for tiny ones (so that a batch moves hundreds of items per message).
  * @module
  */
-import { Pace } from "./pace.ts";
-import { cloneError } from "../wire.ts";
+import { Pace } from "../pace.ts";
+import { cloneError } from "../../wire.ts";
 import {
   awaitReceived,
   progressCell,
   writeCommitted,
   writeRead,
 } from "./progress.ts";
-import { Deque } from "./deque.ts";
-import { type Group, ledger, type Reader } from "./ledger.ts";
-import { ownerOf, type QueueDescriptor, queueDescriptor } from "./local.ts";
+import { Deque } from "../deque.ts";
+import { type Group, ledger, type Reader } from "../ledger.ts";
+import { ownerOf, type QueueDescriptor, queueDescriptor } from "./owner.ts";
 import {
   type ClientMessage,
   type Entry,
@@ -26,10 +26,14 @@ import {
   pack,
   unpack,
 } from "./protocol.ts";
-import { cutShort, type Transport, type WaitOptions } from "./transport.ts";
-import { soon } from "../schedule.ts";
-import { runtime } from "../runtime/mod.ts";
-import { type EncodedItem, encodeItem, type WireDescriptor } from "../wire.ts";
+import { cutShort, type Transport, type WaitOptions } from "../transport.ts";
+import { soon } from "../../schedule.ts";
+import { runtime } from "../../runtime/mod.ts";
+import {
+  type EncodedItem,
+  encodeItem,
+  type WireDescriptor,
+} from "../../wire.ts";
 
 type Port = MessagePort & { ref?: () => void; unref?: () => void };
 
@@ -44,13 +48,13 @@ const FLUSH_AT = 256;
 const SAMPLE_ABOVE = 32;
 const SAMPLE_EVERY = 16;
 
-const open = new Set<RemoteTransport>();
+const open = new Set<ClientTransport>();
 const RESOLVED = Promise.resolve();
 // Transports of this thread with puts not yet posted; they are flushed
 // together. A batch is accepted once its owner says so, not when it is
 // posted: a message posted by a thread that is then stopped may never
 // arrive (Bun, Deno). The ledger holds back commits until then.
-const dirty = new Set<RemoteTransport>();
+const dirty = new Set<ClientTransport>();
 let flushScheduled = false;
 
 /** A batch of puts waiting for its owner's "accepted"; the last of a flush settles its group. */
@@ -60,7 +64,7 @@ interface SentBatch {
 }
 
 /** Every client transport of this thread, for the end of a task. */
-export function clientTransports(): Iterable<RemoteTransport> {
+export function clientTransports(): Iterable<ClientTransport> {
   return open;
 }
 
@@ -72,7 +76,7 @@ export function clientTransports(): Iterable<RemoteTransport> {
  * queues whose puts could not be confirmed (none where all arrived).
  */
 export function flushBeforeExit(boundMs: number): string[] {
-  return RemoteTransport.flushBeforeExit(boundMs);
+  return ClientTransport.flushBeforeExit(boundMs);
 }
 
 /**
@@ -87,7 +91,7 @@ export function ownerEnded(thread: string): void {
 }
 
 /** A queue's transport in a thread other than its owner's. */
-export class RemoteTransport implements Transport {
+export class ClientTransport implements Transport {
   readonly id: string;
   readonly name: string;
   readonly maxsize: number;
@@ -193,10 +197,10 @@ export class RemoteTransport implements Transport {
     }
     dirty.add(this);
     // A transfer goes at once: the sender's buffers are detached when put resolves.
-    if (this.#outbox.length >= FLUSH_AT || entry.x) RemoteTransport.#flushAll();
+    if (this.#outbox.length >= FLUSH_AT || entry.x) ClientTransport.#flushAll();
     else if (!flushScheduled) {
       flushScheduled = true;
-      soon(RemoteTransport.#flushAll);
+      soon(ClientTransport.#flushAll);
     }
     return accepted;
   }
@@ -250,7 +254,7 @@ export class RemoteTransport implements Transport {
   }
 
   static flushBeforeExit(boundMs: number): string[] {
-    RemoteTransport.#flushAll();
+    ClientTransport.#flushAll();
     const deadline = performance.now() + boundMs;
     const unconfirmed: string[] = [];
     for (const transport of open) {
@@ -295,7 +299,7 @@ export class RemoteTransport implements Transport {
   }
 
   settle(): Promise<void> {
-    RemoteTransport.#flushAll();
+    ClientTransport.#flushAll();
     if (this.#lost) {
       const lost = this.#lost;
       this.#lost = undefined;
@@ -312,7 +316,7 @@ export class RemoteTransport implements Transport {
 
   release(): Promise<void> {
     if (this.#closed) return Promise.resolve();
-    RemoteTransport.#flushAll();
+    ClientTransport.#flushAll();
     this.#post({ t: "release", a: this.#returned - this.#acked });
     this.#acked = this.#returned;
     return new Promise<void>((resolve) => {

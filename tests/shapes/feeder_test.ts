@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Feeder, feederSettings, Queue, task } from "../mod.ts";
-import { startScript } from "./_child.ts";
-import { here, overHttp, runScript } from "./_helpers.ts";
+import { Feeder, feederSettings, Queue, task } from "../../mod.ts";
+import { startScript } from "../_child.ts";
+import { here, overHttp, runScript } from "../_helpers.ts";
 
 const tasks = here("./fixtures/tasks.ts");
-type Tasks = typeof import("./fixtures/tasks.ts");
+type Tasks = typeof import("../fixtures/tasks.ts");
 type Item = { n: number; wait?: number };
 type Report = [n: number, worker: number, call: number];
 const reader = task<Tasks, "feedReader">(tasks, "feedReader");
@@ -229,7 +229,7 @@ test("a writer that gives an uncloneable item stops the feeder with a clear erro
 });
 
 const feedTasks = here("./fixtures/feed_tasks.ts");
-type FeedTasks = typeof import("./fixtures/feed_tasks.ts");
+type FeedTasks = typeof import("../fixtures/feed_tasks.ts");
 
 for (const kind of ["missing", "throws", "exits", "plain"]) {
   test(

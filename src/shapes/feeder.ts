@@ -4,13 +4,13 @@
  * it; settings come from code, the environment and defaults.
  * @module
  */
-import { dataToError, type ErrorData } from "./errors.ts";
-import { Queue } from "./queue/queue.ts";
-import { run, type WorkerHandle } from "./run.ts";
-import { runtime } from "./runtime/mod.ts";
-import { drivers, WorkerGroup } from "./shapes/workers.ts";
-import { type Task, task, toSpec, workerOptions } from "./task.ts";
-import * as v from "./validate.ts";
+import { dataToError, type ErrorData } from "../errors.ts";
+import { Queue } from "../queue/queue.ts";
+import { run, type WorkerHandle } from "../worker/run.ts";
+import { runtime } from "../runtime/mod.ts";
+import { drivers, WorkerGroup } from "./workers.ts";
+import { type Task, task, toSpec, workerOptions } from "../task.ts";
+import * as v from "../validate.ts";
 
 /** The feeder's settings, with QuasiQueue's meaning and defaults (times in seconds). */
 export interface FeederSettings {

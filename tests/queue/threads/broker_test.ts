@@ -1,14 +1,14 @@
-// The broker's rules (see src/queue/broker.ts), one test each, driven
+// The broker's rules (see src/queue/threads/broker.ts), one test each, driven
 // directly: consumers are plain objects implementing its Consumer interface,
 // as owner.ts (tracked: what it holds may come back) and local.ts
 // (untracked) make them, and deaths carry real Progress counters.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { CLOSE, DONE, END } from "../../src/msg.ts";
-import { Broker, type Consumer, type Death } from "../../src/queue/broker.ts";
-import { Deque } from "../../src/queue/deque.ts";
-import type { Entry } from "../../src/queue/protocol.ts";
-import { soon } from "../../src/schedule.ts";
+import { CLOSE, DONE, END } from "../../../src/msg.ts";
+import { Broker, type Consumer, type Death } from "../../../src/queue/threads/broker.ts";
+import { Deque } from "../../../src/queue/deque.ts";
+import type { Entry } from "../../../src/queue/threads/protocol.ts";
+import { soon } from "../../../src/schedule.ts";
 
 function item(d: unknown, extra: Partial<Entry> = {}): Entry {
   return { k: "", d, o: 0, a: 1, w: false, x: undefined, ...extra };

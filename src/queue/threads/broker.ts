@@ -16,9 +16,9 @@
  *   come back, so no item is stranded behind it.
  * @module
  */
-import { CLOSE, DONE, END } from "../msg.ts";
-import { soon } from "../schedule.ts";
-import { Deque } from "./deque.ts";
+import { CLOSE, DONE, END } from "../../msg.ts";
+import { soon } from "../../schedule.ts";
+import { Deque } from "../deque.ts";
 import type { Entry } from "./protocol.ts";
 import type { Progress } from "./progress.ts";
 

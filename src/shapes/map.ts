@@ -4,13 +4,13 @@
  * progress, per-input timeouts and Ctrl-C handling.
  * @module
  */
-import { dataToError, type ErrorData, WorkerError } from "./errors.ts";
-import type { LogLevel } from "./log.ts";
-import type { Msg } from "./msg.ts";
-import { Queue } from "./queue/queue.ts";
-import { run, stopWith, type WorkerHandle } from "./run.ts";
-import { runtime } from "./runtime/mod.ts";
-import { drivers, WorkerGroup } from "./shapes/workers.ts";
+import { dataToError, type ErrorData, WorkerError } from "../errors.ts";
+import type { LogLevel } from "../log.ts";
+import type { Msg } from "../msg.ts";
+import { Queue } from "../queue/queue.ts";
+import { run, stopWith, type WorkerHandle } from "../worker/run.ts";
+import { runtime } from "../runtime/mod.ts";
+import { drivers, WorkerGroup } from "./workers.ts";
 import {
   specName,
   type Task,
@@ -18,9 +18,9 @@ import {
   type TaskFunction,
   toSpec,
   workerOptions,
-} from "./task.ts";
-import * as v from "./validate.ts";
-import type { MapChunk, MapResults } from "./worker/shapes.ts";
+} from "../task.ts";
+import * as v from "../validate.ts";
+import type { MapChunk, MapResults } from "../worker/protocol.ts";
 
 /** How far a map has come, for `onProgress`. */
 export interface MapProgress {

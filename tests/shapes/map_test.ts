@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { imap, map, MapFailure, task, WorkerError } from "../mod.ts";
-import { startScript } from "./_child.ts";
-import { here, overHttp, runScript, scriptArgv } from "./_helpers.ts";
+import { imap, map, MapFailure, task, WorkerError } from "../../mod.ts";
+import { startScript } from "../_child.ts";
+import { here, overHttp, runScript, scriptArgv } from "../_helpers.ts";
 
 const tasks = here("./fixtures/tasks.ts");
-type Tasks = typeof import("./fixtures/tasks.ts");
+type Tasks = typeof import("../fixtures/tasks.ts");
 
 test("map() runs mpmq's example: results in input order, shared data given to every call", async () => {
   const results = await map(

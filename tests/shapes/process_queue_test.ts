@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ProcessQueue, Queue, task } from "../mod.ts";
-import { here } from "./_helpers.ts";
+import { ProcessQueue, Queue, task } from "../../mod.ts";
+import { here } from "../_helpers.ts";
 
 const tasks = here("./fixtures/tasks.ts");
-type Tasks = typeof import("./fixtures/tasks.ts");
+type Tasks = typeof import("../fixtures/tasks.ts");
 type Item = { n: number; out: Queue<number>; wait?: number };
 
 async function drain(q: Queue<number>, count: number): Promise<number[]> {

@@ -5,8 +5,8 @@
  */
 import type { Broker, Consumer, Death } from "./broker.ts";
 import { readProgress, writeReceived } from "./progress.ts";
-import { runtime } from "../runtime/mod.ts";
-import { Deque } from "./deque.ts";
+import { runtime } from "../../runtime/mod.ts";
+import { Deque } from "../deque.ts";
 import {
   type ClientMessage,
   type Entry,

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Queue, run, task, WorkerError } from "../mod.ts";
-import { here } from "./_helpers.ts";
+import { Queue, run, task, WorkerError } from "../../mod.ts";
+import { here } from "../_helpers.ts";
 
 const tasks = here("./fixtures/tasks.ts");
-type Tasks = typeof import("./fixtures/tasks.ts");
+type Tasks = typeof import("../fixtures/tasks.ts");
 
 test("run() with a function task returns its result; the handle is awaitable", async () => {
   const handle = run((a: number, b: number) => a + b, 2, 3);

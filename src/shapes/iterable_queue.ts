@@ -4,21 +4,21 @@
  * and nothing is left — so consumers just iterate, with no end marker.
  * @module
  */
-import { CLOSE, DONE } from "./msg.ts";
+import { CLOSE, DONE } from "../msg.ts";
 import {
   type GetOptions,
   type PutOptions,
   Queue,
   type QueueOptions,
   transportOf,
-} from "./queue/queue.ts";
+} from "../queue/queue.ts";
 import {
   decode,
   type Lifeline,
   onRevive,
   WIRE,
   type WireDescriptor,
-} from "./wire.ts";
+} from "../wire.ts";
 
 /**
  * What `Consumer.get()` rejects with once the queue is done. (An empty

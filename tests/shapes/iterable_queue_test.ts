@@ -6,7 +6,7 @@ import {
   type Producer,
   QueueDoneError,
   run,
-} from "../mod.ts";
+} from "../../mod.ts";
 
 test("iterable-queue's example: 3 producers, 5 consumers, no end markers; every item once", async () => {
   const iq = new IterableQueue<number>();
