@@ -84,6 +84,7 @@ export {
   type RedisIterableQueueOptions,
 } from "./src/redis/iterable.ts";
 export { decodeValue, encodeValue } from "./src/redis/encoding.ts";
+export type { RedisTlsOptions } from "./src/redis/connection.ts";
 export { QueueDoneError } from "./src/iterable_queue.ts";
 // The types the functions above use, so that this entry documents itself.
 export type {
