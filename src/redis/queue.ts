@@ -60,6 +60,7 @@ export interface RedisQueueOptions {
    * or the environment rather than writing it into a URL. No error,
    * stack, `cause` or inspected form of one that workq makes holds it.
    * @example
+   * <!-- test: skip needs a server with an ACL user; tests/redis/security_test.ts does this -->
    * ```ts ignore
    * import process from "node:process";
    * import { closeQueue, redisQueue } from "@workq/workq/redis";
@@ -78,6 +79,7 @@ export interface RedisQueueOptions {
    * `redis://` URL, it is an error: that connection would not be
    * encrypted.
    * @example
+   * <!-- test: skip needs a TLS server and its CA; tests/redis/security_test.ts does this -->
    * ```ts ignore
    * import { readFileSync } from "node:fs";
    * import { closeQueue, redisQueue } from "@workq/workq/redis";
