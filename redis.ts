@@ -8,8 +8,8 @@
  *
  * A resolved `put` is in Redis: it resolves once the server acknowledged
  * the item (puts made together share one pipeline; `putMany` sends a batch
- * in one). A put fails by itself, naming why: an item above the server's
- * `proto-max-bulk-len`, or a lost queue — its stream gone because the
+ * in one). A put fails by itself, naming why: an item above `maxItemBytes`
+ * (at most the server's `proto-max-bulk-len`), or a lost queue — its stream gone because the
  * server restarted without its data — which `endqAndWaitRemote` reports
  * too, instead of waiting for ever.
  *
@@ -20,6 +20,11 @@
  * `<name>:dead` ({@linkcode deadLetters}). Items are stored in a tagged
  * binary encoding of the structured-clone types ({@linkcode encodeValue}),
  * so workers on Deno, Bun and Node share a queue.
+ *
+ * No error workq makes holds the password (in the URL, an ACL user's, or
+ * `options.password`): URLs show `***`, and the client's errors are rebuilt
+ * without their command arguments. `rediss://` takes the server's CA as
+ * `options.tls.ca` (see {@linkcode RedisQueueOptions}).
  *
  * For producers and consumers that know when the queue is done
  * (iterable-queue's endpoints, across processes and hosts), open it with
@@ -36,7 +41,8 @@
  * const url = "redis://127.0.0.1:6379";
  * const inQ = await redisQueue<number>(url, "sum-in");
  * const outQ = await redisQueue<number>(url, "sum-out");
- * // elsewhere, twice: deno run -A jsr:@workq/workq/redis/worker --url ... \
+ * // elsewhere, twice (the URL in the environment: a command line is seen by all):
+ * //   WORKQ_REDIS_URL=redis://... deno run -A jsr:@workq/workq/redis/worker \
  * //   --queue sum-in --results sum-out --module ./tasks.ts --export sum
  * // One round trip for the lot (each awaited put() would cost one).
  * await inQ.putMany(Array.from({ length: 1000 }, (_, i) => i));
@@ -84,6 +90,7 @@ export {
   type RedisIterableQueueOptions,
 } from "./src/redis/iterable.ts";
 export { decodeValue, encodeValue } from "./src/redis/encoding.ts";
+export type { RedisTlsOptions } from "./src/redis/connection.ts";
 export { QueueDoneError } from "./src/shapes/iterable_queue.ts";
 // The types the functions above use, so that this entry documents itself.
 export type {

@@ -27,6 +27,7 @@ import { type Client, Script } from "./connection.ts";
 import {
   openStream,
   openTransport,
+  QUEUE_OPTIONS,
   type QueueSettings,
   queueSettings,
   type RedisQueueOptions,
@@ -437,7 +438,11 @@ export async function redisIterableQueue<T = unknown>(
   options?: RedisIterableQueueOptions,
 ): Promise<RedisIterableQueue<T>> {
   const what = "open a Redis iterable queue";
-  const settings = queueSettings(what, url, name, options);
+  const settings = queueSettings(what, url, name, options, [
+    ...QUEUE_OPTIONS,
+    "producers",
+    "producerTtl",
+  ]);
   const given = v.options(what, "options", options);
   const expected = v.number(what, "options.producers", given.producers, 0, {
     min: 0,
@@ -447,6 +452,10 @@ export async function redisIterableQueue<T = unknown>(
     min: 1,
     integer: true,
   });
-  const client = await openStream(url, name, settings.connectTimeout);
+  const client = await openStream(
+    settings.server,
+    name,
+    settings.connectTimeout,
+  );
   return new RedisIterableQueue<T>(settings, client, expected, ttl);
 }

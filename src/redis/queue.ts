@@ -11,12 +11,19 @@ import {
   queueOver,
 } from "../queue/queue.ts";
 import * as v from "../validate.ts";
-import { checkUrl, type Client, connect } from "./connection.ts";
+import {
+  checkServer,
+  type Client,
+  connect,
+  type RedisTlsOptions,
+  type Server,
+} from "./connection.ts";
 import { decodeValue } from "./encoding.ts";
 import {
   DEFAULT_MAX_BULK,
   type Ending,
   GROUP,
+  type MaxItem,
   RedisTransport,
   type RedisTransportOptions,
 } from "./transport.ts";
@@ -44,7 +51,76 @@ export interface RedisQueueOptions {
   claimIdle?: number;
   /** Give up connecting after this many ms. @default 5000 */
   connectTimeout?: number;
+  /**
+   * The ACL user to log in as, instead of one in the URL (`redis://user:password@`).
+   */
+  username?: string;
+  /**
+   * The password, instead of one in the URL: read it from a secret store
+   * or the environment rather than writing it into a URL. No error,
+   * stack, `cause` or inspected form of one that workq makes holds it.
+   * @example
+   * <!-- test: skip needs a server with an ACL user; tests/redis/security_test.ts does this -->
+   * ```ts ignore
+   * import process from "node:process";
+   * import { closeQueue, redisQueue } from "@workq/workq/redis";
+   * const q = await redisQueue("redis://10.0.0.5:6379", "jobs", {
+   *   username: "worker",
+   *   password: process.env.REDIS_PASSWORD,
+   * });
+   * await closeQueue(q);
+   * ```
+   */
+  password?: string;
+  /**
+   * TLS settings of a `rediss://` URL: the CA that signed the server's
+   * certificate (a self-signed one, say), and a client certificate for a
+   * server that asks for one (`tls-auth-clients yes`). Given with a
+   * `redis://` URL, it is an error: that connection would not be
+   * encrypted.
+   * @example
+   * <!-- test: skip needs a TLS server and its CA; tests/redis/security_test.ts does this -->
+   * ```ts ignore
+   * import { readFileSync } from "node:fs";
+   * import { closeQueue, redisQueue } from "@workq/workq/redis";
+   * const q = await redisQueue("rediss://redis.internal:6380", "jobs", {
+   *   tls: { ca: readFileSync("ca.crt", "utf8") },
+   * });
+   * await closeQueue(q);
+   * ```
+   */
+  tls?: RedisTlsOptions;
+  /**
+   * The largest item (encoded, in bytes) a put takes: a put above it
+   * rejects with a `RangeError` naming the size and the limit, and the
+   * queue goes on. At most the server's `proto-max-bulk-len`, above which
+   * Redis would drop the connection. @default the server's
+   * `proto-max-bulk-len` when `CONFIG GET` is allowed, else 512 MiB
+   * @example
+   * ```ts ignore
+   * import { closeQueue, redisQueue } from "@workq/workq/redis";
+   * const q = await redisQueue("redis://127.0.0.1:6379", "jobs", {
+   *   maxItemBytes: 1024 * 1024,
+   * });
+   * await q.put("a".repeat(2 * 1024 * 1024)).catch((e) => console.log(e.name)); // RangeError
+   * await q.put("small"); // the queue goes on
+   * await closeQueue(q);
+   * ```
+   */
+  maxItemBytes?: number;
 }
+
+/** The options of {@linkcode RedisQueueOptions}, for the check of unknown keys. */
+export const QUEUE_OPTIONS: readonly string[] = [
+  "maxsize",
+  "maxAttempts",
+  "claimIdle",
+  "connectTimeout",
+  "username",
+  "password",
+  "tls",
+  "maxItemBytes",
+];
 
 const transports = new WeakMap<Queue<unknown>, RedisTransport>();
 
@@ -94,12 +170,18 @@ export async function redisQueue<T = unknown>(
   return q;
 }
 
-/** A queue's URL, name and checked options: what a transport is opened with. */
-export type QueueSettings = Omit<RedisTransportOptions, "ending" | "maxBulk">;
+/** A queue's server, name and checked options: what a transport is opened with. */
+export interface QueueSettings
+  extends Omit<RedisTransportOptions, "ending" | "maxItem"> {
+  /** `options.maxItemBytes`; the server's limit when undefined. */
+  maxItemBytes: number | undefined;
+}
 
 /**
  * Checks the URL, the name and {@linkcode RedisQueueOptions} (defaults filled in).
- * @throws {TypeError} When the URL is malformed or an option has the wrong type.
+ * @param known The option names the caller takes (its own and these).
+ * @throws {TypeError} When the URL is malformed or an option has the wrong
+ * type or is not an option.
  * @throws {RangeError} When a number option is out of range.
  */
 export function queueSettings(
@@ -107,14 +189,22 @@ export function queueSettings(
   url: string,
   name: string,
   options: RedisQueueOptions | undefined,
+  known: readonly string[] = QUEUE_OPTIONS,
 ): QueueSettings {
-  checkUrl(url);
+  const given = v.options(what, "options", options, known);
+  const server = checkServer(what, url, given);
   v.string(what, "name", name, "");
   if (name === "") {
     throw new TypeError(`Cannot ${what}: name must not be empty`);
   }
-  const given = v.options(what, "options", options);
   const { maxsize, maxAttempts } = queueBounds(what, given);
+  const maxItemBytes = given.maxItemBytes === undefined
+    ? undefined
+    : v.number(what, "options.maxItemBytes", given.maxItemBytes, 0, {
+      min: 1,
+      max: Number.MAX_SAFE_INTEGER,
+      integer: true,
+    });
   const claimIdle = v.number(what, "options.claimIdle", given.claimIdle, 1000, {
     min: 1,
   });
@@ -125,7 +215,15 @@ export function queueSettings(
     5000,
     { min: 1 },
   );
-  return { url, name, maxsize, maxAttempts, claimIdle, connectTimeout };
+  return {
+    server,
+    name,
+    maxsize,
+    maxAttempts,
+    claimIdle,
+    connectTimeout,
+    maxItemBytes,
+  };
 }
 
 /**
@@ -133,11 +231,11 @@ export function queueSettings(
  * @throws {Error} When the server cannot be reached or refuses.
  */
 export async function openStream(
-  url: string,
+  server: Server,
   name: string,
   connectTimeout: number,
 ): Promise<Client> {
-  const client = await connect(url, { connectTimeout });
+  const client = await connect(server, { connectTimeout });
   try {
     await client.xgroup("CREATE", name, GROUP, "0", "MKSTREAM");
   } catch (error) {
@@ -158,31 +256,50 @@ export async function openTransport(
   ending?: Ending,
 ): Promise<RedisTransport> {
   const client = await openStream(
-    settings.url,
+    settings.server,
     settings.name,
     settings.connectTimeout,
   );
   let size: number;
+  let bulk: MaxItem;
   try {
     size = await client.xlen(settings.name);
+    bulk = await maxBulkLength(client);
   } catch (error) {
     client.disconnect();
-    throw error;
+    throw new Error(
+      `Cannot open the Redis queue "${settings.name}": ${
+        (error as Error).message
+      }`,
+      { cause: error },
+    );
   }
-  const maxBulk = await maxBulkLength(client);
-  return new RedisTransport(client, { ...settings, ending, maxBulk }, size);
+  const { maxItemBytes, ...rest } = settings;
+  // Above the server's limit Redis drops the connection: that limit wins.
+  const maxItem: MaxItem = maxItemBytes !== undefined &&
+      maxItemBytes <= bulk.bytes
+    ? { bytes: maxItemBytes, name: "options.maxItemBytes" }
+    : bulk;
+  return new RedisTransport(client, { ...rest, ending, maxItem }, size);
 }
 
-// The largest argument the server takes; the default where CONFIG is not
+// The largest argument the server takes; its default where CONFIG is not
 // allowed (managed services, ACLs).
-async function maxBulkLength(client: Client): Promise<number> {
+async function maxBulkLength(client: Client): Promise<MaxItem> {
   try {
     const reply = await client.config("GET", "proto-max-bulk-len") as unknown;
     const n = Number((reply as string[])[1]);
-    return Number.isFinite(n) && n > 0 ? n : DEFAULT_MAX_BULK;
+    if (Number.isSafeInteger(n) && n > 0) {
+      return { bytes: n, name: "the Redis server's proto-max-bulk-len" };
+    }
   } catch {
-    return DEFAULT_MAX_BULK;
+    // not allowed here
   }
+  return {
+    bytes: DEFAULT_MAX_BULK,
+    name:
+      "512 MiB, Redis's default proto-max-bulk-len (this user may not CONFIG GET the server's)",
+  };
 }
 
 /**

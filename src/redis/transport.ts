@@ -2,8 +2,8 @@
  * A queue's transport over a Redis stream, for consumers in other processes
  * and on other hosts. The same contract as the in-process transports:
  *
- * - **Puts** are encoded at once (`encoding.ts`), checked against the
- *   server's `proto-max-bulk-len`, and written many per round trip by a
+ * - **Puts** are encoded at once (`encoding.ts`), checked against
+ *   `maxItemBytes` (at most the server's `proto-max-bulk-len`), and written many per round trip by a
  *   Lua script, "add while the length is below the bound" (no bound for
  *   an unbounded queue), flushed at 256 or on the next turn of the event
  *   loop (`putMany`: at once). A put resolves only once Redis acknowledged
@@ -55,7 +55,7 @@ import {
 } from "../queue/transport.ts";
 import { soon } from "../schedule.ts";
 import { type EncodedItem, holdsLive, type WireDescriptor } from "../wire.ts";
-import { type Client, connect, Script } from "./connection.ts";
+import { type Client, connect, Script, type Server } from "./connection.ts";
 import { decodeValue, encodeValue } from "./encoding.ts";
 
 /** The consumer group every workq reader of a stream joins. */
@@ -97,9 +97,15 @@ export interface Ending {
   close?(client: Client): Promise<void>;
 }
 
+/** The largest item a put takes, and the name of that limit for messages. */
+export interface MaxItem {
+  bytes: number;
+  name: string;
+}
+
 /** Settings of a {@linkcode RedisTransport}. */
 export interface RedisTransportOptions {
-  url: string;
+  server: Server;
   name: string;
   maxsize: number;
   maxAttempts: number;
@@ -107,8 +113,8 @@ export interface RedisTransportOptions {
   connectTimeout: number;
   /** Done-awareness, for the endpoints of `iterable.ts`. */
   ending?: Ending | undefined;
-  /** The server's `proto-max-bulk-len`. @default DEFAULT_MAX_BULK */
-  maxBulk?: number | undefined;
+  /** The item limit. @default DEFAULT_MAX_BULK, the server's default */
+  maxItem?: MaxItem | undefined;
 }
 
 interface Deferred {
@@ -392,7 +398,7 @@ function sleep(ms: number): Promise<void> {
 export class RedisTransport implements Transport {
   readonly name: string;
   readonly maxsize: number;
-  readonly url: string;
+  readonly #server: Server;
   readonly maxAttempts: number;
   readonly claimIdle: number;
   readonly consumer: string;
@@ -401,7 +407,7 @@ export class RedisTransport implements Transport {
   readonly #cmd: Client;
   #blk: Client | undefined;
   readonly #connectTimeout: number;
-  readonly #maxBulk: number;
+  readonly #maxItem: MaxItem;
   #unfinished = Infinity; // as last seen by unfinished()
   #size = 0;
   #closed: Error | undefined;
@@ -450,7 +456,7 @@ export class RedisTransport implements Transport {
 
   constructor(client: Client, options: RedisTransportOptions, size: number) {
     this.#cmd = client;
-    this.url = options.url;
+    this.#server = options.server;
     this.name = options.name;
     this.maxsize = options.maxsize > 0 ? options.maxsize : Infinity;
     this.#pace = new Pace(TARGET_MS, Math.min(MAX_WINDOW, this.maxsize), 4);
@@ -461,7 +467,11 @@ export class RedisTransport implements Transport {
     this.#dead = `${options.name}:dead`;
     this.#size = size;
     this.#ending = options.ending;
-    this.#maxBulk = options.maxBulk ?? DEFAULT_MAX_BULK;
+    this.#maxItem = options.maxItem ??
+      {
+        bytes: DEFAULT_MAX_BULK,
+        name: "the Redis server's proto-max-bulk-len",
+      };
     // Ends with its claim time: a waiter tells a dead consumer from a live
     // one by it (see UNFINISHED).
     this.consumer = `${Date.now().toString(36)}-${
@@ -554,11 +564,11 @@ export class RedisTransport implements Transport {
     // put must fail here, by itself, and leave the others alone.
     const kind = Buffer.byteLength(entry.k);
     const size = Math.max(d.byteLength, kind);
-    if (size > this.#maxBulk) {
+    if (size > this.#maxItem.bytes) {
       throw new RangeError(
         `Cannot put into queue "${this.name}": the ${
           size === kind ? "kind" : "item"
-        } is ${size} bytes encoded, above the Redis server's proto-max-bulk-len of ${this.#maxBulk} bytes`,
+        } is ${size} bytes encoded, above ${this.#maxItem.name} of ${this.#maxItem.bytes} bytes`,
       );
     }
     if (entry.x) {
@@ -815,7 +825,7 @@ export class RedisTransport implements Transport {
   }
 
   async #reader(): Promise<Client> {
-    this.#blk ??= await connect(this.url, {
+    this.#blk ??= await connect(this.#server, {
       connectTimeout: this.#connectTimeout,
       // While it is open, this consumer is not dead (see UNFINISHED).
       clientName: this.consumer,

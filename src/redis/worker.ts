@@ -3,11 +3,19 @@
  * Redis queue, on any host that reaches the server.
  *
  * ```sh
- * deno run --allow-net --allow-env --allow-read src/redis/worker.ts \
- *   --url redis://127.0.0.1:6379 --queue NAME --module ./tasks.ts --export fn [--results NAME]
- * bun src/redis/worker.ts --url ... (same arguments)
- * node src/redis/worker.ts --url ... (same arguments)
+ * WORKQ_REDIS_URL=redis://worker:PASSWORD@10.0.0.5:6379 \
+ *   deno run --allow-net --allow-env --allow-read src/redis/worker.ts \
+ *   --queue NAME --module ./tasks.ts --export fn [--results NAME]
+ * bun src/redis/worker.ts --url-file /run/secrets/redis-url --queue ... (same arguments)
+ * node src/redis/worker.ts --url redis://127.0.0.1:6379 --queue ... (same arguments)
  * ```
+ *
+ * The server's URL comes from exactly one of: the environment variable
+ * `WORKQ_REDIS_URL`, `--url-file PATH` (a file holding the URL; spaces and
+ * newlines around it are ignored), or `--url URL`. A command line is
+ * visible to every local user (`ps`), so `--url` is for a URL without a
+ * password; with one, use the variable or the file. Two sources at once
+ * are an error. No line the command prints holds the password.
  *
  * The export is called like a `run` task, `fn(inQ, outQ)`: `inQ` is the
  * queue `--queue`, `outQ` the queue `--results` (or `undefined`). It
@@ -22,18 +30,27 @@
  * `--connect-timeout MS` (5000).
  * @module
  */
+import { readFileSync } from "node:fs";
 import process from "node:process";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import type { Queue } from "../queue/queue.ts";
 import { closeQueue, redisQueue } from "./queue.ts";
+import { redact, scrub, secretForms } from "./secrets.ts";
+
+const ENV = "WORKQ_REDIS_URL";
 
 const USAGE =
-  "usage: worker.ts --url redis://host:port --queue NAME --module FILE --export NAME [--results NAME] [--claim-idle MS] [--max-attempts N] [--connect-timeout MS]";
+  `usage: ${ENV}=redis://user:password@host:port worker.ts --queue NAME --module FILE --export NAME [--results NAME] [--claim-idle MS] [--max-attempts N] [--connect-timeout MS]
+  the URL comes from one of: the variable ${ENV}, --url-file PATH (a file holding it), --url URL (seen by every local user in ps: only for a URL without a password)`;
+
+// The password's forms, once the URL is known: nothing printed holds them,
+// whatever a task's own error says.
+let secrets: readonly string[] = [];
 
 function fail(message: string): never {
-  process.stderr.write(`workq redis worker: ${message}\n`);
+  process.stderr.write(`workq redis worker: ${scrub(message, secrets)}\n`);
   process.exit(1);
 }
 
@@ -46,6 +63,59 @@ function count(name: string, value: string | undefined): number | undefined {
   return n;
 }
 
+function readEnv(): string | undefined {
+  try {
+    return process.env[ENV] || undefined;
+  } catch {
+    // Deno without --allow-env: the variable cannot be the source.
+    return undefined;
+  }
+}
+
+// The one source of the URL the command was given.
+function serverUrl(url: string | undefined, file: string | undefined): string {
+  const env = readEnv();
+  const given = [
+    env !== undefined && `the variable ${ENV}`,
+    file !== undefined && "--url-file",
+    url !== undefined && "--url",
+  ].filter(Boolean);
+  if (given.length === 0) fail(`no Redis URL given\n${USAGE}`);
+  if (given.length > 1) {
+    fail(
+      `the Redis URL is given ${given.length} ways (${
+        given.join(", ")
+      }): give exactly one`,
+    );
+  }
+  if (file === undefined) return (env ?? url)!;
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    fail(`cannot read --url-file ${file}: ${code ?? (error as Error).name}`);
+  }
+  const trimmed = text.trim();
+  if (trimmed === "" || /\s/.test(trimmed)) {
+    fail(
+      `--url-file ${file} must hold one URL and nothing else (it ${
+        trimmed === "" ? "is empty" : "holds more than one word"
+      })`,
+    );
+  }
+  return trimmed;
+}
+
+function passwordForms(url: string): readonly string[] {
+  try {
+    const spelt = new URL(url).password;
+    return spelt ? secretForms(decodeURIComponent(spelt), spelt) : [];
+  } catch {
+    return []; // redisQueue() says what is wrong with it, redacted
+  }
+}
+
 async function main(): Promise<void> {
   let values;
   try {
@@ -53,6 +123,7 @@ async function main(): Promise<void> {
       args: process.argv.slice(2),
       options: {
         url: { type: "string" },
+        "url-file": { type: "string" },
         queue: { type: "string" },
         module: { type: "string" },
         export: { type: "string" },
@@ -63,10 +134,13 @@ async function main(): Promise<void> {
       },
     }));
   } catch (error) {
-    fail(`${(error as Error).message}\n${USAGE}`);
+    // A stray URL would be quoted in the message.
+    fail(`${redact((error as Error).message)}\n${USAGE}`);
   }
-  const { url, queue, module, results } = values;
-  if (!url || !queue || !module || !values.export) fail(USAGE);
+  const { queue, module, results } = values;
+  if (!queue || !module || !values.export) fail(USAGE);
+  const url = serverUrl(values.url, values["url-file"]);
+  secrets = passwordForms(url);
   const options = {
     claimIdle: count("claim-idle", values["claim-idle"]),
     maxAttempts: count("max-attempts", values["max-attempts"]),

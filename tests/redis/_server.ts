@@ -69,7 +69,8 @@ export async function within<T>(
   }
 }
 
-function freePort(): Promise<number> {
+/** A port free on loopback now. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
@@ -107,6 +108,8 @@ export interface RedisServerOptions {
   port?: number;
   /** More arguments, e.g. `["--proto-max-bulk-len", "1mb"]`. */
   args?: string[];
+  /** The addresses it listens on. @default ["127.0.0.1"] */
+  bind?: string[];
 }
 
 /** Starts redis-server on a free loopback port; resolves once it answers. */
@@ -119,7 +122,7 @@ export async function startRedis(
     "--port",
     String(port),
     "--bind",
-    "127.0.0.1",
+    ...(options.bind ?? ["127.0.0.1"]),
     "--save",
     "",
     "--appendonly",
