@@ -513,39 +513,3 @@ export async function connect(
   }
   return client;
 }
-
-/** A Lua script, run by its SHA once loaded. */
-export class Script {
-  readonly lua: string;
-  readonly keys: number;
-  #sha: string | undefined;
-
-  constructor(lua: string, keys: number) {
-    this.lua = lua;
-    this.keys = keys;
-  }
-
-  /** Runs the script; loads it again if the server forgot it (restart). */
-  async run(
-    client: Client,
-    keys: string[],
-    args: (string | number | Uint8Array)[],
-  ): Promise<unknown> {
-    const rest = [...keys, ...args] as (string | number | Buffer)[];
-    if (this.#sha) {
-      try {
-        return await client.callBuffer("EVALSHA", [
-          this.#sha,
-          this.keys,
-          ...rest,
-        ]);
-      } catch (error) {
-        if (!String((error as Error).message).startsWith("NOSCRIPT")) {
-          throw error;
-        }
-      }
-    }
-    this.#sha = String(await client.call("SCRIPT", ["LOAD", this.lua]));
-    return await client.callBuffer("EVALSHA", [this.#sha, this.keys, ...rest]);
-  }
-}

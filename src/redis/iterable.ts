@@ -23,7 +23,8 @@ import { Consumer, Producer } from "../shapes/iterable_queue.ts";
 import { DONE, type Msg } from "../msg.ts";
 import { type Queue, queueOver } from "../queue/queue.ts";
 import * as v from "../validate.ts";
-import { type Client, Script } from "./connection.ts";
+import type { Client } from "./connection.ts";
+import { OPEN, RENEW, STATE } from "./scripts.ts";
 import {
   openStream,
   openTransport,
@@ -53,44 +54,6 @@ export interface RedisIterableQueueOptions extends RedisQueueOptions {
    */
   producerTtl?: number;
 }
-
-// Server time in ms, at the top of each script below.
-const NOW = `local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-`;
-
-// KEYS: producers, state. ARGV: id, ttl, expected count. Returns the count
-// of producers made so far, or -1 when the queue is sealed.
-const OPEN = new Script(
-  `${NOW}if redis.call('HGET', KEYS[2], 'sealed') == '1' then return -1 end
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
-local opened = redis.call('HINCRBY', KEYS[2], 'opened', 1)
-local expected = tonumber(ARGV[3])
-if expected > 0 and opened >= expected then
-  redis.call('HSET', KEYS[2], 'sealed', '1')
-end
-return opened`,
-  2,
-);
-
-// KEYS: producers. ARGV: id, ttl. 1 when renewed, 0 when the lease had run out.
-const RENEW = new Script(
-  `${NOW}redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
-return 1`,
-  1,
-);
-
-// KEYS: stream, producers, state. 0 open, 1 draining, 2 done.
-const STATE = new Script(
-  `${NOW}redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-if redis.call('HGET', KEYS[3], 'sealed') ~= '1' then return 0 end
-if redis.call('ZCARD', KEYS[2]) > 0 then return 0 end
-if redis.call('XLEN', KEYS[1]) > 0 then return 1 end
-return 2`,
-  3,
-);
 
 const STATES: EndingState[] = ["open", "draining", "done"];
 
