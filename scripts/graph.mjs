@@ -86,13 +86,17 @@ if (process.argv.includes("--dot")) {
     for (const f of here) {
       const deps = edges.get(join(root, f)).filter((x) => edges.has(x));
       console.log(
-        `  ${f}${deps.length ? "  -> " + deps.map(name).sort().join(", ") : ""}`,
+        `  ${f}${
+          deps.length ? "  -> " + deps.map(name).sort().join(", ") : ""
+        }`,
       );
     }
   }
   console.log("starts (a new thread, whose graph has that module on top)");
   for (const f of files) {
-    for (const s of importsOf(f, STARTS)) console.log(`  ${name(f)} => ${name(s)}`);
+    for (const s of importsOf(f, STARTS)) {
+      console.log(`  ${name(f)} => ${name(s)}`);
+    }
   }
   console.log(
     `${files.length} modules, ${

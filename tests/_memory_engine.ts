@@ -5,7 +5,7 @@
 // ledger like every engine's.
 import { CLOSE, DONE, END } from "../src/msg.ts";
 import { ledger, type Reader } from "../src/queue/ledger.ts";
-import type { Entry } from "../src/queue/threads/protocol.ts";
+import type { Entry } from "../src/queue/entry.ts";
 import { type Queue, queueOver } from "../src/queue/queue.ts";
 import {
   cutShort,

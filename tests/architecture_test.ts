@@ -1,12 +1,13 @@
-// Facts the design relies on: imports go down (nothing in src/ imports the
-// package's entry, mod.ts), and a worker revives queues whatever its task imports.
+// Facts the design relies on: imports go down (no import cycle in src/, and
+// nothing in src/ imports the package's entry, mod.ts), and a worker revives
+// queues whatever its task imports.
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Queue, run, task } from "../mod.ts";
-import { ext, here, overHttp } from "./_helpers.ts";
+import { ext, here, overHttp, runScript } from "./_helpers.ts";
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -34,6 +35,27 @@ test("no module of src/ imports mod.ts", {
   );
   assert.deepEqual(offenders, []);
 });
+
+test(
+  "src/ has no import cycle: scripts/graph.mjs draws it in layers, every arrow down",
+  {
+    skip: overHttp && "reads src/ on disk",
+  },
+  async () => {
+    const graph = new URL(
+      ext === ".ts" ? "../scripts/graph.mjs" : "../../scripts/graph.mjs",
+      import.meta.url,
+    );
+    const out = await runScript(graph, [], 60_000);
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(out.stdout, /no cycle: every arrow points to a lower layer/);
+    // The layers it draws put the public entry above every module of src/.
+    assert.match(
+      out.stdout,
+      /^layer \d+\n(.*\n)*?  mod\.ts  -> src\/exports\.ts$/m,
+    );
+  },
+);
 
 test("a task module that imports nothing of workq still gets a live queue", async () => {
   const q = new Queue<number>({ name: "bare" });

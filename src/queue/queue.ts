@@ -18,7 +18,7 @@ import {
 import { OwnerTransport, type QueueDescriptor } from "./threads/owner.ts";
 import * as v from "../validate.ts";
 import { checkTransferList } from "../transfer.ts";
-import type { Entry } from "./threads/protocol.ts";
+import type { Entry } from "./entry.ts";
 import { ClientTransport } from "./threads/client.ts";
 import { itemBytes } from "./size.ts";
 import type { Transport } from "./transport.ts";

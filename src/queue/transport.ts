@@ -6,7 +6,7 @@
  * `get`, and `release` giving back what was received and not read.
  * @module
  */
-import type { Entry } from "./threads/protocol.ts";
+import type { Entry } from "./entry.ts";
 import type { EncodedItem, Lifeline, WireDescriptor } from "../wire.ts";
 
 /** How a `get` may be cut short. */

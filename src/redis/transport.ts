@@ -47,7 +47,7 @@ import { Buffer } from "node:buffer";
 import { CLOSE, DONE, END } from "../msg.ts";
 import { Deque } from "../queue/deque.ts";
 import { type Group, ledger, type Reader } from "../queue/ledger.ts";
-import type { Entry } from "../queue/threads/protocol.ts";
+import type { Entry } from "../queue/entry.ts";
 import {
   cutShort,
   type Transport,

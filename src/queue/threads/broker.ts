@@ -19,7 +19,7 @@
 import { CLOSE, DONE, END } from "../../msg.ts";
 import { soon } from "../../schedule.ts";
 import { Deque } from "../deque.ts";
-import type { Entry } from "./protocol.ts";
+import type { Entry } from "../entry.ts";
 import type { Progress } from "./progress.ts";
 
 function isData(entry: Entry): boolean {

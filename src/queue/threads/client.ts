@@ -21,11 +21,11 @@ import { type Group, ledger, type Reader } from "../ledger.ts";
 import { ownerOf, type QueueDescriptor, queueDescriptor } from "./owner.ts";
 import {
   type ClientMessage,
-  type Entry,
   type OwnerMessage,
   pack,
   unpack,
 } from "./protocol.ts";
+import type { Entry } from "../entry.ts";
 import { cutShort, type Transport, type WaitOptions } from "../transport.ts";
 import { soon } from "../../schedule.ts";
 import { runtime } from "../../runtime/mod.ts";

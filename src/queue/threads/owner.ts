@@ -6,7 +6,7 @@
 import { Broker, type Consumer, type DeadLetterHandler } from "./broker.ts";
 import { progressCell } from "./progress.ts";
 import { serve } from "./serve.ts";
-import type { Entry } from "./protocol.ts";
+import type { Entry } from "../entry.ts";
 import { cutShort, type Transport, type WaitOptions } from "../transport.ts";
 import {
   type EncodedItem,

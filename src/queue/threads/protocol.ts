@@ -7,24 +7,7 @@
  * is one array; columns that hold only defaults are left out.
  * @module
  */
-
-/** One queued item as the owner keeps it. */
-export interface Entry {
-  /** kind */
-  k: string;
-  /** data, encoded (see `wire.ts`) when `w` is set */
-  d: unknown;
-  /** order */
-  o: number;
-  /** attempt: deliveries so far, counting this one */
-  a: number;
-  /** whether `d` holds descriptors of live objects */
-  w: boolean;
-  /** what to move, not copy, when the entry is sent on */
-  x: Transferable[] | undefined;
-  /** strikes: deaths of workers that had it in progress (owner only, never sent) */
-  s?: number;
-}
+import type { Entry } from "../entry.ts";
 
 /** A batch of entries, column by column. */
 export interface Batch {

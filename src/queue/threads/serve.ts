@@ -9,11 +9,11 @@ import { runtime } from "../../runtime/mod.ts";
 import { Deque } from "../deque.ts";
 import {
   type ClientMessage,
-  type Entry,
   type OwnerMessage,
   pack,
   unpack,
 } from "./protocol.ts";
+import type { Entry } from "../entry.ts";
 
 type Port = MessagePort & { unref?: () => void };
 

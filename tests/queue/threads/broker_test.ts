@@ -5,9 +5,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { CLOSE, DONE, END } from "../../../src/msg.ts";
-import { Broker, type Consumer, type Death } from "../../../src/queue/threads/broker.ts";
+import {
+  Broker,
+  type Consumer,
+  type Death,
+} from "../../../src/queue/threads/broker.ts";
 import { Deque } from "../../../src/queue/deque.ts";
-import type { Entry } from "../../../src/queue/threads/protocol.ts";
+import type { Entry } from "../../../src/queue/entry.ts";
 import { soon } from "../../../src/schedule.ts";
 
 function item(d: unknown, extra: Partial<Entry> = {}): Entry {

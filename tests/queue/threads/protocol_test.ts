@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { END } from "../../../src/msg.ts";
-import { type Entry, pack, unpack } from "../../../src/queue/threads/protocol.ts";
+import type { Entry } from "../../../src/queue/entry.ts";
+import { pack, unpack } from "../../../src/queue/threads/protocol.ts";
 
 function item(d: unknown, extra: Partial<Entry> = {}): Entry {
   return { k: "", d, o: 0, a: 1, w: false, x: undefined, ...extra };
