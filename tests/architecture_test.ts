@@ -52,7 +52,7 @@ test(
     // The layers it draws put the public entry above every module of src/.
     assert.match(
       out.stdout,
-      /^layer \d+\n(.*\n)*?  mod\.ts  -> src\/exports\.ts$/m,
+      /^layer \d+\n(.*\n)*? {2}mod\.ts {2}-> src\/exports\.ts$/m,
     );
   },
 );
