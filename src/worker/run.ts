@@ -291,7 +291,7 @@ function permissionsFor(
   const narrowed: Exclude<DenoPermissions, string> = given === "none"
     ? {}
     : { ...given };
-  const code = [new URL("../../", entry)];
+  const code = [new URL("../", entry)];
   if (spec.kind === "module") code.push(new URL(spec.module));
   const files = code.filter((url) => url.protocol === "file:");
   const hosts = code.filter((url) => /^https?:$/.test(url.protocol))
