@@ -3,6 +3,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import process from "node:process";
+import { after, before } from "node:test";
 import { scriptArgv } from "../_helpers.ts";
 
 /** The runtime's command line for a script, as the worker CLI is started. */
@@ -110,6 +111,37 @@ export interface RedisServerOptions {
   args?: string[];
   /** The addresses it listens on. @default ["127.0.0.1"] */
   bind?: string[];
+}
+
+/**
+ * One private redis-server for a test file: started before its first test,
+ * stopped after its last. Read `url` and `server` inside tests.
+ */
+export function redisForTests(
+  options: RedisServerOptions = {},
+): { readonly server: RedisServer; readonly url: string } {
+  let server: RedisServer | undefined;
+  before(async () => {
+    server = await startRedis(options);
+  });
+  after(async () => {
+    await server?.stop();
+  });
+  return {
+    get server() {
+      if (!server) throw new Error("the redis-server is not started yet");
+      return server;
+    },
+    get url() {
+      return this.server.url;
+    },
+  };
+}
+
+/** Queue names unique to this process and call: `what-pid-n`. */
+export function queueNamer(): (what: string) => string {
+  let names = 0;
+  return (what) => `${what}-${process.pid}-${++names}`;
 }
 
 /** Starts redis-server on a free loopback port; resolves once it answers. */

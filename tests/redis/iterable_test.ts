@@ -3,8 +3,7 @@
 // consumers in separate processes, a producer killed with SIGKILL (its lease
 // runs out) and a consumer killed with SIGKILL (its items are taken over).
 import assert from "node:assert/strict";
-import process from "node:process";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { iterMsg, type Msg, type Queue } from "../../mod.ts";
 import {
   closeQueue,
@@ -15,27 +14,16 @@ import {
 import { here } from "../_helpers.ts";
 import {
   type Child,
-  type RedisServer,
-  startRedis,
+  queueNamer,
+  redisForTests,
   startScript,
   within,
 } from "./_server.ts";
 
 const fixture = here("./redis/fixtures/iterable_worker.ts");
 
-let server: RedisServer;
-let url: string;
-let names = 0;
-const name = (what: string) => `${what}-${process.pid}-${++names}`;
-
-before(async () => {
-  server = await startRedis();
-  url = server.url;
-});
-
-after(async () => {
-  await server?.stop();
-});
+const redis = redisForTests();
+const name = queueNamer();
 
 const start = (args: string[]): Child => startScript(fixture, args);
 
@@ -49,7 +37,7 @@ function producer(
 ): Child {
   return start([
     "produce",
-    url,
+    redis.url,
     q,
     String(producers),
     String(ttl),
@@ -60,7 +48,14 @@ function producer(
 }
 
 function consumer(q: string, out: string, slowMs = 0, claimIdle = 1000) {
-  return start(["consume", url, q, out, String(slowMs), String(claimIdle)]);
+  return start([
+    "consume",
+    redis.url,
+    q,
+    out,
+    String(slowMs),
+    String(claimIdle),
+  ]);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -76,7 +71,7 @@ async function until(ms: number, what: string, ok: () => boolean) {
 }
 
 async function outputs(out: string): Promise<Msg<[number, number, number]>[]> {
-  const q: Queue<[number, number, number]> = await redisQueue(url, out);
+  const q: Queue<[number, number, number]> = await redisQueue(redis.url, out);
   try {
     await q.end();
     const got: Msg<[number, number, number]>[] = [];
@@ -102,7 +97,7 @@ function stderrs(children: Child[]): string {
 }
 
 test("in one process: IterableQueue's rules — empty for now vs done, no put after close, no producer after the queue closed", async () => {
-  const iq = await redisIterableQueue<string>(url, name("rules"));
+  const iq = await redisIterableQueue<string>(redis.url, name("rules"));
   try {
     const p = await iq.producer();
     const c = await iq.consumer();
@@ -128,7 +123,7 @@ test("in one process: IterableQueue's rules — empty for now vs done, no put af
     await assert.rejects(c.get({ timeout: 5000 }), QueueDoneError);
     await assert.rejects(c.get(), QueueDoneError, "once done, always done");
     // Another handle, as in another process: done at once.
-    const later = await redisIterableQueue<string>(url, iq.name);
+    const later = await redisIterableQueue<string>(redis.url, iq.name);
     const seen: string[] = [];
     for await (const item of await later.consumer()) seen.push(item);
     assert.deepEqual(seen, []);
@@ -139,7 +134,7 @@ test("in one process: IterableQueue's rules — empty for now vs done, no put af
 });
 
 test("in one process: the producers count closes the queue; a waiting consumer is released by the last close", async () => {
-  const iq = await redisIterableQueue<number>(url, name("count"), {
+  const iq = await redisIterableQueue<number>(redis.url, name("count"), {
     producers: 2,
   });
   try {
@@ -165,7 +160,7 @@ test("in one process: the producers count closes the queue; a waiting consumer i
 });
 
 test("in one process: a producer silent past producerTtl counts as closed and its puts are refused", async () => {
-  const iq = await redisIterableQueue<number>(url, name("silent"), {
+  const iq = await redisIterableQueue<number>(redis.url, name("silent"), {
     producers: 1,
     producerTtl: 300,
   });

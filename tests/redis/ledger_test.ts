@@ -3,29 +3,17 @@
 // loses nothing — the item it read is delivered again unless its output
 // arrived. Against a real redis-server and real workers.
 import assert from "node:assert/strict";
-import process from "node:process";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { iterMsg, Queue, run, task } from "../../mod.ts";
 import { closeQueue, redisQueue } from "../../redis.ts";
 import { here } from "../_helpers.ts";
-import { type RedisServer, startRedis } from "./_server.ts";
+import { queueNamer, redisForTests } from "./_server.ts";
 
 type Tasks = typeof import("./fixtures/ledger_tasks.ts");
 const tasks = here("./redis/fixtures/ledger_tasks.ts");
 
-let server: RedisServer;
-let url: string;
-let names = 0;
-const name = (what: string) => `${what}-${process.pid}-${++names}`;
-
-before(async () => {
-  server = await startRedis();
-  url = server.url;
-});
-
-after(async () => {
-  await server?.stop();
-});
+const redis = redisForTests();
+const name = queueNamer();
 
 async function drain<T>(q: Queue<T>): Promise<T[]> {
   await q.end();
@@ -52,7 +40,7 @@ function block(cell: Int32Array, at: number): void {
 
 test("Redis in, in-process out: a worker stopped before the owner took its put in gets its Redis item delivered again", async () => {
   const inName = name("ledger-in");
-  const setup = await redisQueue<number>(url, inName, { claimIdle: 300 });
+  const setup = await redisQueue<number>(redis.url, inName, { claimIdle: 300 });
   await setup.putMany([1, 2]);
   await closeQueue(setup);
   const out = new Queue<number>({ name: "out" });
@@ -60,7 +48,7 @@ test("Redis in, in-process out: a worker stopped before the owner took its put i
   const cell = new Int32Array(new SharedArrayBuffer(12));
   const worker = run(
     task<Tasks, "relayIntoBlockedOwner">(tasks, "relayIntoBlockedOwner"),
-    url,
+    redis.url,
     inName,
     out,
     gate,
@@ -74,7 +62,7 @@ test("Redis in, in-process out: a worker stopped before the owner took its put i
   block(cell, 1);
   void worker.terminate();
   await worker.result.catch(() => {});
-  const check = await redisQueue<number>(url, inName, { claimIdle: 300 });
+  const check = await redisQueue<number>(redis.url, inName, { claimIdle: 300 });
   const again = await drain(check);
   await closeQueue(check);
   const arrived = await drain(out);
@@ -86,13 +74,13 @@ test("Redis in, in-process out: a worker stopped before the owner took its put i
 
 test("in-process in, Redis out: a worker stopped before its Redis put was sent gets its item delivered again", async () => {
   const outName = name("ledger-out");
-  const setup = await redisQueue<number>(url, outName);
+  const setup = await redisQueue<number>(redis.url, outName);
   const inQ = new Queue<number>({ name: "in" });
   await inQ.put(1);
   const cell = new Int32Array(new SharedArrayBuffer(4));
   const worker = run(
     task<Tasks, "relayIntoRedisThenHang">(tasks, "relayIntoRedisThenHang"),
-    url,
+    redis.url,
     outName,
     inQ,
     cell,

@@ -6,8 +6,7 @@
 // own put; malformed URLs reject clearly, without the password, and never
 // kill the process; putMany.
 import assert from "node:assert/strict";
-import process from "node:process";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { iterMsg, Msg } from "../../mod.ts";
 import {
   closeQueue,
@@ -18,7 +17,8 @@ import {
 import { here } from "../_helpers.ts";
 import {
   type Child,
-  type RedisServer,
+  queueNamer,
+  redisForTests,
   startRedis,
   startScript,
   within,
@@ -28,19 +28,8 @@ const producerScript = here("./redis/fixtures/producer.ts");
 const cli = here("../src/redis/worker.ts");
 const tasks = here("./redis/fixtures/tasks.ts");
 
-let server: RedisServer;
-let url: string;
-let names = 0;
-const name = (what: string) => `${what}-${process.pid}-${++names}`;
-
-before(async () => {
-  server = await startRedis();
-  url = server.url;
-});
-
-after(async () => {
-  await server?.stop();
-});
+const redis = redisForTests();
+const name = queueNamer();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -81,7 +70,7 @@ for (
     const queue = name(`kept-${how}`);
     const producer = startScript(producerScript, [
       "puts",
-      url,
+      redis.url,
       queue,
       String(count),
       how,
@@ -104,7 +93,7 @@ for (
       );
       assert.equal(await producer.exit, null, producer.stderr);
       assert.match(producer.stdout, new RegExp(`resolved ${count}`));
-      const got = await readAll<number>(url, queue);
+      const got = await readAll<number>(redis.url, queue);
       assert.deepEqual(
         got,
         range(count),
@@ -124,7 +113,7 @@ function worker(
 ): Child {
   return startScript(cli, [
     "--url",
-    url,
+    redis.url,
     "--queue",
     inName,
     "--results",
@@ -141,7 +130,7 @@ test("ezq's n workers / n end markers, one worker SIGKILLed and none started in 
   const WORKERS = 3;
   const inName = name("nkill-in");
   const outName = name("nkill-out");
-  const inQ = await redisQueue<number>(url, inName);
+  const inQ = await redisQueue<number>(redis.url, inName);
   const workers = Array.from(
     { length: WORKERS },
     () => worker(inName, outName, "echo"),
@@ -170,12 +159,12 @@ test("ezq's n workers / n end markers, one worker SIGKILLed and none started in 
       survivors.map(() => 0),
       survivors.map((w) => w.stderr).join("\n"),
     );
-    const outputs = await readAll<[number, number]>(url, outName);
+    const outputs = await readAll<[number, number]>(redis.url, outName);
     const items = new Set(outputs.map(([item]) => item));
     assert.deepEqual([...items].sort((a, b) => a - b), range(N));
     assert.deepEqual(await deadLetters(inQ), []);
     // Nothing is left for a later run of the same queue: no stale marker.
-    assert.deepEqual(await readAll<number>(url, inName), []);
+    assert.deepEqual(await readAll<number>(redis.url, inName), []);
     console.log(
       `n workers / n markers: ${WORKERS} workers, 1 SIGKILLed, ${N} items, ${outputs.length} outputs, endqAndWaitRemote resolved ${
         Math.round(done)
@@ -191,7 +180,7 @@ test("a live worker silent past claimIdle (its event loop blocked) is not dead: 
   const N = 200;
   const inName = name("stall-in");
   const outName = name("stall-out");
-  const inQ = await redisQueue<number>(url, inName);
+  const inQ = await redisQueue<number>(redis.url, inName);
   const slow = worker(inName, outName, "stall", { STALL_MS: "3000" });
   const workers = [slow];
   try {
@@ -210,7 +199,9 @@ test("a live worker silent past claimIdle (its event loop blocked) is not dead: 
     );
     assert.deepEqual(codes, [0, 0], workers.map((w) => w.stderr).join("\n"));
     const items = new Set(
-      (await readAll<[number, number]>(url, outName)).map(([item]) => item),
+      (await readAll<[number, number]>(redis.url, outName)).map(([item]) =>
+        item
+      ),
     );
     assert.deepEqual([...items].sort((a, b) => a - b), range(N));
   } finally {
@@ -222,7 +213,7 @@ test("a live worker silent past claimIdle (its event loop blocked) is not dead: 
 test("a worker that starts after the others finished everything still gets its end marker", async () => {
   const inName = name("late-in");
   const outName = name("late-out");
-  const inQ = await redisQueue<number>(url, inName);
+  const inQ = await redisQueue<number>(redis.url, inName);
   const early = worker(inName, outName, "sum");
   try {
     for (let i = 0; i < 100; i++) await inQ.put(i);
@@ -336,7 +327,7 @@ test("an item above the server's proto-max-bulk-len: its own put rejects naming 
 });
 
 test("malformed URLs reject with a clear error without the password; the process survives", async () => {
-  const child = startScript(producerScript, ["urls", url]);
+  const child = startScript(producerScript, ["urls", redis.url]);
   const code = await within(30_000, "the script's exit", child.exit);
   assert.equal(code, 0, child.stderr + child.stdout);
   assert.ok(!(child.stdout + child.stderr).includes("hunter2"));
@@ -362,8 +353,8 @@ test("malformed URLs reject with a clear error without the password; the process
 });
 
 test("putMany: one call, in order, resolved once every item is in Redis; bounded queues wait for room", async () => {
-  const q = await redisQueue<unknown>(url, name("many"));
-  const bounded = await redisQueue<number>(url, name("many-bounded"), {
+  const q = await redisQueue<unknown>(redis.url, name("many"));
+  const bounded = await redisQueue<number>(redis.url, name("many-bounded"), {
     maxsize: 10,
   });
   try {

@@ -3,8 +3,7 @@
 // SIGKILL, end markers across processes, and clear errors when the server
 // cannot be reached.
 import assert from "node:assert/strict";
-import process from "node:process";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { iterMsg, Msg, Queue } from "../../mod.ts";
 import {
   closeQueue,
@@ -15,7 +14,8 @@ import {
 import { here } from "../_helpers.ts";
 import {
   type Child,
-  type RedisServer,
+  queueNamer,
+  redisForTests,
   startRedis,
   startScript,
   within,
@@ -24,19 +24,8 @@ import {
 const cli = here("../src/redis/worker.ts");
 const tasks = here("./redis/fixtures/tasks.ts");
 
-let server: RedisServer;
-let url: string;
-let names = 0;
-const name = (what: string) => `${what}-${process.pid}-${++names}`;
-
-before(async () => {
-  server = await startRedis();
-  url = server.url;
-});
-
-after(async () => {
-  await server?.stop();
-});
+const redis = redisForTests();
+const name = queueNamer();
 
 type Worker = Child;
 const startWorker = (args: string[], env?: Record<string, string>) =>
@@ -52,7 +41,7 @@ function sumWorker(
   return startWorker([
     ...extra,
     "--url",
-    url,
+    redis.url,
     "--queue",
     inName,
     "--results",
@@ -72,7 +61,7 @@ async function drain<T>(q: Queue<T>): Promise<Msg<T>[]> {
 }
 
 test("the Queue API over Redis in one process: values, kinds, orders, bounded puts", async () => {
-  const q = await redisQueue<unknown>(url, name("api"), { maxsize: 3 });
+  const q = await redisQueue<unknown>(redis.url, name("api"), { maxsize: 3 });
   try {
     const buffer = new Uint8Array([1, 2, 3]).buffer;
     const value = { when: new Date(5), tags: new Set(["a"]), buffer };
@@ -106,7 +95,7 @@ test("the Queue API over Redis in one process: values, kinds, orders, bounded pu
 });
 
 test("a live queue put into a Redis queue is refused by name; the Redis queue goes on", async () => {
-  const q = await redisQueue<unknown>(url, name("live"));
+  const q = await redisQueue<unknown>(redis.url, name("live"));
   try {
     const local = new Queue<number>({ name: "local" });
     await assert.rejects(
@@ -127,8 +116,8 @@ test("ezq's sum with 2 worker processes: exact total, each worker ends on its ma
   const N = 20_000;
   const inName = name("sum-in");
   const outName = name("sum-out");
-  const inQ = await redisQueue<number>(url, inName);
-  const outQ = await redisQueue<number>(url, outName);
+  const inQ = await redisQueue<number>(redis.url, inName);
+  const outQ = await redisQueue<number>(redis.url, outName);
   // An exact sum needs every item exactly once: a long claim time, so that a
   // worker descheduled on a busy machine is not taken for dead (at least
   // once would then count its items twice).
@@ -164,8 +153,8 @@ test("a worker killed with SIGKILL mid-run loses nothing; end markers wait for i
   const N = 3000;
   const inName = name("kill-in");
   const outName = name("kill-out");
-  const inQ = await redisQueue<number>(url, inName);
-  const outQ = await redisQueue<[number, number]>(url, outName);
+  const inQ = await redisQueue<number>(redis.url, inName);
+  const outQ = await redisQueue<[number, number]>(redis.url, outName);
   const env = { SLOW_MS: "1" };
   const victim = sumWorker(inName, outName, "echo", env);
   const survivors = [0, 1].map(() => sumWorker(inName, outName, "echo", env));
@@ -231,8 +220,8 @@ test("a worker killed with SIGKILL mid-run loses nothing; end markers wait for i
 test("end markers across processes: a marker stops one worker; done-detection times out when no worker is left", async () => {
   const inName = name("end-in");
   const outName = name("end-out");
-  const inQ = await redisQueue<number>(url, inName);
-  const outQ = await redisQueue<number>(url, outName);
+  const inQ = await redisQueue<number>(redis.url, inName);
+  const outQ = await redisQueue<number>(redis.url, outName);
   try {
     for (let i = 1; i <= 10; i++) await inQ.put(i);
     await inQ.end();
