@@ -482,7 +482,7 @@ test("the worker command: the URL from WORKQ_REDIS_URL or --url-file, exactly on
   assert.equal(code, 1, worker.stderr());
   assert.match(
     worker.stderr(),
-    /^workq redis worker: (task "echo" threw Error: )?Cannot (get from|put into) queue/,
+    /^workq redis worker: (task "echo" threw Error: )?Cannot (get from|put into) queue/m,
   );
   assertClean(
     worker.stdout() + worker.stderr(),
