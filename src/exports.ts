@@ -63,7 +63,7 @@ export {
   type PoolRunOptions,
   type PoolStats,
 } from "./shapes/pool.ts";
-export { taskSignal } from "./worker/task_signal.ts";
+export { taskProgress, taskSignal } from "./worker/task_signal.ts";
 export { WorkerError, type WorkerFailure } from "./errors.ts";
 
 /**

@@ -62,6 +62,64 @@ export interface PoolRunOptions {
   timeout?: number;
   /** Buffers among the arguments to move rather than copy. */
   transfer?: Transferable[];
+  /**
+   * Runs again, up to this many times, a task that threw (after its
+   * `backoff`, while `retryIf` agrees). A task cancelled, timed out or
+   * whose worker died is not retried (a death is not the task's error).
+   * When more than one attempt ran, the task rejects with an
+   * `AggregateError` whose `errors` are every attempt's error in order and
+   * whose `cause` is the last; after one attempt, with that attempt's
+   * error as it is. Arguments moved by `transfer` are gone after the first
+   * attempt, so the two do not go together.
+   * @default 0
+   */
+  retries?: number;
+  /**
+   * Whether a failed attempt is retried: called with its error and the
+   * attempt's number (1 for the first). Not called once `retries` are
+   * spent. If it throws, the task rejects with what it threw.
+   * @default every error is retried
+   */
+  retryIf?: (error: unknown, attempt: number) => boolean;
+  /** The wait before each retry. */
+  backoff?: PoolBackoff;
+  /**
+   * Receives each value the task sends with {@linkcode taskProgress}, in
+   * order, all before the task's promise settles. If it throws, the task
+   * is cancelled with that error (as by `signal`).
+   */
+  onProgress?: (value: unknown) => void;
+}
+
+/**
+ * The wait before retry `n` (1 for the first) of a task: exponential, capped,
+ * with jitter. `d = min(maxDelay, delay × factor^(n-1))`, then the wait is
+ * `d × (1 - jitter × random())`, uniformly drawn in `[d × (1 - jitter), d]`:
+ * `jitter` 1 (the default) is "full jitter" (so retries of many failed tasks
+ * spread out instead of coming back together), 0.5 "equal jitter", 0 none.
+ */
+export interface PoolBackoff {
+  /** Milliseconds before the first retry, before jitter. @default 100 */
+  delay?: number;
+  /** What each later retry's delay is multiplied by (at least 1). @default 2 */
+  factor?: number;
+  /** Milliseconds a delay grows to at most, before jitter. @default 10000 */
+  maxDelay?: number;
+  /** The share of the delay drawn at random, from 0 to 1. @default 1 */
+  jitter?: number;
+}
+
+/**
+ * Percentiles in milliseconds over the last 1024 task attempts (a window, so
+ * they follow the pool's recent load at a fixed cost); 0 before any.
+ */
+export interface PoolPercentiles {
+  /** The median. */
+  p50: number;
+  /** 90% took no longer. */
+  p90: number;
+  /** 99% took no longer. */
+  p99: number;
 }
 
 /** What {@linkcode Pool.stats} counts. */
@@ -80,6 +138,24 @@ export interface PoolStats {
   failed: number;
   /** Tasks cancelled by their signal, or by `destroy()`. */
   cancelled: number;
+  /** Attempts run again after a task threw (see `retries`). */
+  retried: number;
+  /**
+   * The share of the pool's capacity in use since it was made: the time
+   * workers spent on tasks (running ones so far included) over
+   * `maxWorkers` × the time since `new Pool()`; from 0 to 1.
+   */
+  utilization: number;
+  /**
+   * Of each attempt, from the time its worker was given it to the time its
+   * outcome came back (message time included).
+   */
+  runTime: PoolPercentiles;
+  /**
+   * Of each attempt, from the time it was given to the pool (or its retry's
+   * backoff ended) to the time a worker was given it.
+   */
+  waitTime: PoolPercentiles;
 }
 
 interface Job {
@@ -90,9 +166,20 @@ interface Job {
   args: unknown[];
   transfer: Transferable[];
   timeout: number;
+  retries: number;
+  retryIf: ((error: unknown, attempt: number) => boolean) | undefined;
+  backoff: Required<PoolBackoff>;
+  onProgress: ((value: unknown) => void) | undefined;
+  // Attempts given to a worker so far, and the errors of those that threw.
+  attempt: number;
+  errors: unknown[];
+  // When its wait for a worker began, and when its attempt started.
+  readyAt: number;
+  startedAt: number;
   settled: boolean;
   worker?: Slot;
   timer?: ReturnType<typeof setTimeout>;
+  retryTimer?: ReturnType<typeof setTimeout>;
   offs: (() => void)[];
   settle(ok: boolean, value: unknown): void;
 }
@@ -155,6 +242,45 @@ class Backlog {
   }
 }
 
+// The last WINDOW samples, in a ring: bounded memory and a sort of at most
+// WINDOW numbers per stats() call.
+const WINDOW = 1024;
+
+class Samples {
+  readonly #ring = new Float64Array(WINDOW);
+  #count = 0;
+
+  add(ms: number): void {
+    this.#ring[this.#count++ % WINDOW] = ms;
+  }
+
+  // Nearest rank: the smallest sample that at least p of them do not exceed.
+  percentiles(): PoolPercentiles {
+    const n = Math.min(this.#count, WINDOW);
+    if (n === 0) return { p50: 0, p90: 0, p99: 0 };
+    const sorted = this.#ring.slice(0, n).sort();
+    const at = (p: number) => sorted[Math.ceil(p * n) - 1];
+    return { p50: at(0.5), p90: at(0.9), p99: at(0.99) };
+  }
+}
+
+function backoffDelay(b: Required<PoolBackoff>, retry: number): number {
+  const d = Math.min(b.maxDelay, b.delay * b.factor ** (retry - 1));
+  return d * (1 - b.jitter * Math.random());
+}
+
+// One attempt's error as it is; several in one AggregateError.
+function finalError(errors: unknown[]): unknown {
+  const last = errors[errors.length - 1];
+  if (errors.length === 1) return last;
+  const said = last instanceof Error ? last.message : String(last);
+  return new AggregateError(
+    errors,
+    `The task failed ${errors.length} attempts; the last: ${said}`,
+    { cause: last },
+  );
+}
+
 function before(a: Job, b: Job): boolean {
   return a.priority > b.priority ||
     (a.priority === b.priority && a.seq < b.seq);
@@ -175,7 +301,18 @@ const RUN_OPTIONS = [
   "priority",
   "timeout",
   "transfer",
+  "retries",
+  "retryIf",
+  "backoff",
+  "onProgress",
 ] as const satisfies readonly (keyof PoolRunOptions)[];
+
+const BACKOFF_OPTIONS = [
+  "delay",
+  "factor",
+  "maxDelay",
+  "jitter",
+] as const satisfies readonly (keyof PoolBackoff)[];
 
 /**
  * Warm workers that run one task after another: `await pool.run(task,
@@ -230,6 +367,13 @@ export class Pool<F extends TaskFunction = TaskFunction>
   readonly #bySlot = new Map<WorkerHandle<unknown>, Slot>();
   readonly #idle: Slot[] = [];
   readonly #running = new Map<number, Job>();
+  // Jobs between a failed attempt and their retry.
+  readonly #waiting = new Set<Job>();
+  readonly #runTimes = new Samples();
+  readonly #waitTimes = new Samples();
+  readonly #born = performance.now();
+  #busy = 0;
+  #retried = 0;
   #group!: WorkerGroup<unknown>;
   #gaveUp = false;
   #queued = 0;
@@ -400,6 +544,10 @@ export class Pool<F extends TaskFunction = TaskFunction>
    * ```
    */
   stats(): PoolStats {
+    const now = performance.now();
+    let busy = this.#busy;
+    for (const job of this.#running.values()) busy += now - job.startedAt;
+    const capacity = this.#max * (now - this.#born);
     return {
       queued: this.#queued,
       running: this.#running.size,
@@ -408,6 +556,10 @@ export class Pool<F extends TaskFunction = TaskFunction>
       completed: this.#completed,
       failed: this.#failed,
       cancelled: this.#cancelled,
+      retried: this.#retried,
+      utilization: capacity > 0 ? Math.min(1, busy / capacity) : 0,
+      runTime: this.#runTimes.percentiles(),
+      waitTime: this.#waitTimes.percentiles(),
     };
   }
 
@@ -453,6 +605,7 @@ export class Pool<F extends TaskFunction = TaskFunction>
     const error = new Error(`Pool "${this.#name}" was destroyed`);
     for (const job of this.#backlog.drain()) this.#cancel(job, error);
     for (const job of [...this.#running.values()]) this.#cancel(job, error);
+    for (const job of [...this.#waiting]) this.#cancel(job, error);
     for (const slot of this.#slots.values()) void slot.handle.terminate();
     return closed;
   }
@@ -491,12 +644,49 @@ export class Pool<F extends TaskFunction = TaskFunction>
     v.signal(what, "options.signal", o.signal);
     v.array(what, "options.transfer", o.transfer);
     if (o.transfer) checkTransferList(what, "options.transfer", o.transfer);
+    const retries = v.number(what, "options.retries", o.retries, 0, {
+      min: 0,
+      integer: true,
+    });
+    const retryIf = v.callback<Job["retryIf"]>(
+      what,
+      "options.retryIf",
+      o.retryIf,
+    );
+    const onProgress = v.callback<Job["onProgress"]>(
+      what,
+      "options.onProgress",
+      o.onProgress,
+    );
+    const b = v.options(what, "options.backoff", o.backoff, BACKOFF_OPTIONS);
+    const backoff = {
+      delay: v.number(what, "options.backoff.delay", b.delay, 100, { min: 0 }),
+      factor: v.number(what, "options.backoff.factor", b.factor, 2, {
+        min: 1,
+      }),
+      maxDelay: v.number(
+        what,
+        "options.backoff.maxDelay",
+        b.maxDelay,
+        10_000,
+        { min: 0 },
+      ),
+      jitter: v.number(what, "options.backoff.jitter", b.jitter, 1, {
+        min: 0,
+        max: 1,
+      }),
+    };
     if (this.#closing) {
       throw new TypeError(`Cannot ${what}: pool "${this.#name}" is closed`);
     }
-    this.#gaveUp = false;
     const transfer = [...(o.transfer ?? [])];
     for (const arg of args) transfer.push(...takeTransfer(arg));
+    if (retries > 0 && transfer.length > 0) {
+      throw new TypeError(
+        `Cannot ${what}: options.retries with moved arguments (transfer): a retry would find them detached; copy them instead`,
+      );
+    }
+    this.#gaveUp = false;
     return new Promise<R>((resolve, reject) => {
       const job: Job = {
         id: ++this.#seq,
@@ -506,6 +696,14 @@ export class Pool<F extends TaskFunction = TaskFunction>
         args,
         transfer,
         timeout,
+        retries,
+        retryIf,
+        backoff,
+        onProgress,
+        attempt: 0,
+        errors: [],
+        readyAt: performance.now(),
+        startedAt: 0,
         settled: false,
         offs: [],
         settle: (ok, value) => {
@@ -549,6 +747,9 @@ export class Pool<F extends TaskFunction = TaskFunction>
     clearTimeout(slot.idleTimer);
     slot.job = job;
     job.worker = slot;
+    job.startedAt = performance.now();
+    this.#waitTimes.add(job.startedAt - job.readyAt);
+    if (++job.attempt > 1) this.#retried++;
     this.#running.set(job.id, job);
     if (job.timeout !== Infinity) {
       job.timer = setTimeout(() => {
@@ -569,6 +770,7 @@ export class Pool<F extends TaskFunction = TaskFunction>
       if (slot.job !== job) return;
       this.#running.delete(job.id);
       slot.job = undefined;
+      job.worker = undefined;
       if (!job.settled) this.#failed++;
       job.settle(false, error);
       this.#idleAgain(slot);
@@ -588,6 +790,12 @@ export class Pool<F extends TaskFunction = TaskFunction>
     if (job.settled) return;
     if (failed) this.#failed++;
     else this.#cancelled++;
+    if (this.#waiting.delete(job)) {
+      clearTimeout(job.retryTimer);
+      job.settle(false, reason);
+      this.#wind();
+      return;
+    }
     const slot = job.worker;
     if (!slot) {
       this.#queued--;
@@ -621,22 +829,71 @@ export class Pool<F extends TaskFunction = TaskFunction>
     }
     const job = this.#running.get(id);
     if (!job) return;
+    if (ok === "progress") return this.#progress(job, value);
     const slot = job.worker!;
     clearTimeout(slot.grace);
-    this.#running.delete(id);
-    slot.job = undefined;
+    this.#attemptOver(job);
     slot.ran++;
     if (!job.settled) {
-      if (ok) this.#completed++;
-      else this.#failed++;
-      job.settle(
-        ok,
-        ok ? value : dataToError(value as never, slot.handle.name),
-      );
+      if (ok) {
+        this.#completed++;
+        job.settle(true, value);
+      } else {
+        this.#retryOrFail(job, dataToError(value as never, slot.handle.name));
+      }
     }
     if (this.#maxTasks > 0 && slot.ran >= this.#maxTasks) this.#retire(slot);
     else this.#idleAgain(slot);
     this.#pump();
+  }
+
+  #progress(job: Job, value: unknown): void {
+    if (job.settled || !job.onProgress) return;
+    try {
+      job.onProgress(value);
+    } catch (error) {
+      this.#cancel(job, error);
+    }
+  }
+
+  // The attempt on a worker is over (returned, threw, or its worker died).
+  #attemptOver(job: Job): void {
+    const ran = performance.now() - job.startedAt;
+    this.#busy += ran;
+    this.#runTimes.add(ran);
+    this.#running.delete(job.id);
+    clearTimeout(job.timer);
+    if (job.worker) job.worker.job = undefined;
+    job.worker = undefined;
+  }
+
+  // Another attempt after its backoff, while retries are left and retryIf
+  // agrees; else the task rejects.
+  #retryOrFail(job: Job, error: unknown): void {
+    job.errors.push(error);
+    let again = job.attempt <= job.retries;
+    if (again && job.retryIf) {
+      try {
+        again = Boolean(job.retryIf(error, job.attempt));
+      } catch (thrown) {
+        this.#failed++;
+        return job.settle(false, thrown);
+      }
+    }
+    if (!again) {
+      this.#failed++;
+      return job.settle(false, finalError(job.errors));
+    }
+    this.#waiting.add(job);
+    job.retryTimer = setTimeout(() => {
+      this.#waiting.delete(job);
+      job.retryTimer = undefined;
+      if (job.settled) return;
+      job.readyAt = performance.now();
+      this.#backlog.push(job);
+      this.#queued++;
+      this.#pump();
+    }, backoffDelay(job.backoff, job.attempt));
   }
 
   #idleAgain(slot: Slot): void {
@@ -739,8 +996,7 @@ export class Pool<F extends TaskFunction = TaskFunction>
     if (at >= 0) this.#idle.splice(at, 1);
     const job = slot.job;
     if (job) {
-      this.#running.delete(job.id);
-      slot.job = undefined;
+      this.#attemptOver(job);
       if (!job.settled) {
         this.#failed++;
         job.settle(
@@ -761,7 +1017,8 @@ export class Pool<F extends TaskFunction = TaskFunction>
   }
 
   #closedAndIdle(): boolean {
-    return this.#closing && this.#queued === 0 && this.#running.size === 0;
+    return this.#closing && this.#queued === 0 && this.#running.size === 0 &&
+      this.#waiting.size === 0;
   }
 
   // Once closing and nothing is left to run: end every worker, then the

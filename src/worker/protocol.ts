@@ -49,7 +49,12 @@ export type PoolJob =
   | [id: number, cancel: "cancel", reason: ErrorData | { value: unknown }];
 
 /**
- * A worker to the pool: `[-1, true, worker]` once it is up, then
- * `[id, true, value]` or `[id, false, error as data]` for each task.
+ * A worker to the pool: `[-1, true, worker]` once it is up, then for each
+ * task any `[id, "progress", value]` and last `[id, true, value]` or
+ * `[id, false, error as data]`.
  */
-export type PoolOutcome = [id: number, ok: boolean, value: unknown];
+export type PoolOutcome = [
+  id: number,
+  ok: boolean | "progress",
+  value: unknown,
+];
