@@ -59,7 +59,9 @@ export {
 } from "./shapes/feeder.ts";
 export {
   Pool,
+  type PoolBackoff,
   type PoolOptions,
+  type PoolPercentiles,
   type PoolRunOptions,
   type PoolStats,
 } from "./shapes/pool.ts";

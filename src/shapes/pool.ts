@@ -72,6 +72,16 @@ export interface PoolRunOptions {
    * error as it is. Arguments moved by `transfer` are gone after the first
    * attempt, so the two do not go together.
    * @default 0
+   * @example
+   * ```ts
+   * import { Pool } from "@workq/workq";
+   * const pool = new Pool({ maxWorkers: 1 });
+   * const error = await pool.runWith(() => {
+   *   throw new Error("flaky");
+   * }, [], { retries: 2, backoff: { delay: 10 } }).catch((e) => e);
+   * console.log(error.errors.length, pool.stats().retried); // 3 2
+   * await pool.close();
+   * ```
    */
   retries?: number;
   /**
@@ -79,14 +89,58 @@ export interface PoolRunOptions {
    * attempt's number (1 for the first). Not called once `retries` are
    * spent. If it throws, the task rejects with what it threw.
    * @default every error is retried
+   * @example
+   * ```ts
+   * import { Pool } from "@workq/workq";
+   * const pool = new Pool({ maxWorkers: 1 });
+   * const error = await pool.runWith(() => {
+   *   throw new TypeError("a bug, not a hiccup");
+   * }, [], {
+   *   retries: 5,
+   *   retryIf: (e) => !(e instanceof TypeError),
+   * }).catch((e) => e);
+   * console.log(error.name, pool.stats().retried); // TypeError 0
+   * await pool.close();
+   * ```
    */
   retryIf?: (error: unknown, attempt: number) => boolean;
-  /** The wait before each retry. */
+  /**
+   * The wait before each retry (see {@linkcode PoolBackoff} for the
+   * formula).
+   * @default { delay: 100, factor: 2, maxDelay: 10000, jitter: 1 }
+   * @example
+   * ```ts
+   * import { Pool } from "@workq/workq";
+   * const pool = new Pool({ maxWorkers: 1 });
+   * const flaky = () => {
+   *   throw new Error("try again");
+   * };
+   * // Waits 20 ms, then 40 ms (jitter 0: no random part).
+   * const attempts = await pool.runWith(flaky, [], {
+   *   retries: 2,
+   *   backoff: { delay: 20, factor: 2, jitter: 0 },
+   * }).catch((e) => e.errors.length);
+   * console.log(attempts); // 3
+   * await pool.close();
+   * ```
+   */
   backoff?: PoolBackoff;
   /**
    * Receives each value the task sends with {@linkcode taskProgress}, in
    * order, all before the task's promise settles. If it throws, the task
    * is cancelled with that error (as by `signal`).
+   * @example
+   * ```ts
+   * import { Pool, taskProgress } from "@workq/workq";
+   * const pool = new Pool({ maxWorkers: 1 });
+   * const steps: string[] = [];
+   * await pool.runWith(() => {
+   *   taskProgress("parsed");
+   *   taskProgress("solved");
+   * }, [], { onProgress: (step) => steps.push(step as string) });
+   * console.log(steps); // ["parsed", "solved"]
+   * await pool.close();
+   * ```
    */
   onProgress?: (value: unknown) => void;
 }
@@ -97,6 +151,13 @@ export interface PoolRunOptions {
  * `d × (1 - jitter × random())`, uniformly drawn in `[d × (1 - jitter), d]`:
  * `jitter` 1 (the default) is "full jitter" (so retries of many failed tasks
  * spread out instead of coming back together), 0.5 "equal jitter", 0 none.
+ * @example
+ * ```ts
+ * import type { PoolBackoff } from "@workq/workq";
+ * // Retries after 250-500 ms, 500-1000 ms, then 1-2 s, 1-2 s, ...
+ * const backoff: PoolBackoff = { delay: 500, factor: 2, maxDelay: 2000, jitter: 0.5 };
+ * console.log(backoff.jitter); // 0.5
+ * ```
  */
 export interface PoolBackoff {
   /** Milliseconds before the first retry, before jitter. @default 100 */
@@ -111,7 +172,18 @@ export interface PoolBackoff {
 
 /**
  * Percentiles in milliseconds over the last 1024 task attempts (a window, so
- * they follow the pool's recent load at a fixed cost); 0 before any.
+ * they follow the pool's recent load at a fixed cost); 0 before any. A
+ * percentile is the nearest rank: the smallest sample that at least that
+ * share of the samples does not exceed.
+ * @example
+ * ```ts
+ * import { Pool } from "@workq/workq";
+ * const pool = new Pool({ maxWorkers: 1 });
+ * await pool.run(() => 1);
+ * const { p50, p99 } = pool.stats().runTime;
+ * console.log(p50 > 0 && p50 <= p99); // true
+ * await pool.close();
+ * ```
  */
 export interface PoolPercentiles {
   /** The median. */
@@ -531,15 +603,18 @@ export class Pool<F extends TaskFunction = TaskFunction>
   }
 
   /**
-   * Counts of the pool now; cheap, so it can be read per request.
-   * @returns Queued and running tasks, idle and all workers, and tasks
-   * completed, failed and cancelled so far.
+   * Counts of the pool now; cheap, so it can be read per request (the
+   * percentiles sort at most 1024 numbers each).
+   * @returns Queued and running tasks, idle and all workers, tasks
+   * completed, failed, cancelled and retried so far, the pool's
+   * utilization, and run- and wait-time percentiles.
    * @example
    * ```ts
    * import { Pool } from "@workq/workq";
    * const pool = new Pool();
    * await pool.run(() => 1);
-   * console.log(pool.stats().completed); // 1
+   * const { completed, utilization } = pool.stats();
+   * console.log(completed, utilization > 0); // 1 true
    * await pool.close();
    * ```
    */
