@@ -69,8 +69,10 @@ export interface PoolRunOptions {
    * When more than one attempt ran, the task rejects with an
    * `AggregateError` whose `errors` are every attempt's error in order and
    * whose `cause` is the last; after one attempt, with that attempt's
-   * error as it is. Arguments moved by `transfer` are gone after the first
-   * attempt, so the two do not go together.
+   * error as it is. A retry keeps the task's place in the queue (its
+   * priority, and its order among equal ones). Arguments moved by
+   * `transfer` are gone after the first attempt, so the two do not go
+   * together.
    * @default 0
    * @example
    * ```ts

@@ -64,3 +64,19 @@ pooled(
     assert.ok(utilization > 0 && utilization <= 0.5, `${utilization}`);
   },
 );
+
+pooled(
+  "the percentiles cover the last 1024 attempts: older ones leave the window",
+  { maxWorkers: 2 },
+  async (pool) => {
+    await Promise.all(Array.from({ length: 20 }, () => pool.run(spin, 100)));
+    assert.ok(pool.stats().runTime.p99 >= 100 - SLACK);
+    // Kept for ever, the 20 slow ones would be the top 2% of 1044: p99.
+    for (let i = 0; i < 8; i++) {
+      await Promise.all(Array.from({ length: 128 }, () => pool.run(spin, 0)));
+    }
+    const { runTime, completed } = pool.stats();
+    assert.equal(completed, 20 + 1024);
+    assert.ok(runTime.p99 < 100, JSON.stringify(runTime));
+  },
+);
