@@ -60,6 +60,7 @@ export {
 export {
   Pool,
   type PoolBackoff,
+  type PoolMapOptions,
   type PoolOptions,
   type PoolPercentiles,
   type PoolRunOptions,

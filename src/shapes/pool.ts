@@ -196,6 +196,25 @@ export interface PoolPercentiles {
   p99: number;
 }
 
+/** Options of {@linkcode Pool.map} and {@linkcode Pool.imap}. */
+export interface PoolMapOptions {
+  /**
+   * Inputs sent to a worker as one task (a message each way per chunk, not
+   * per input). @default for an array, its length / (4 × maxWorkers)
+   * rounded up (Python's `Pool.map` rule); else 1
+   */
+  chunkSize?: number;
+  /** `imap` only: yield in input order (`true`) or as chunks complete. @default true */
+  ordered?: boolean;
+  /**
+   * Stops the map: its queued chunks never start, running ones see
+   * {@linkcode taskSignal} abort, and it rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
+  /** The priority of its chunks among the pool's tasks. @default 0 */
+  priority?: number;
+}
+
 /** What {@linkcode Pool.stats} counts. */
 export interface PoolStats {
   /** Tasks waiting for a worker. */
@@ -240,6 +259,8 @@ interface Job {
   args: unknown[];
   transfer: Transferable[];
   timeout: number;
+  // A chunk of pool.map: the task runs once per item of args.
+  each: boolean;
   retries: number;
   retryIf: ((error: unknown, attempt: number) => boolean) | undefined;
   backoff: Required<PoolBackoff>;
@@ -380,6 +401,13 @@ const RUN_OPTIONS = [
   "backoff",
   "onProgress",
 ] as const satisfies readonly (keyof PoolRunOptions)[];
+
+const MAP_OPTIONS = [
+  "chunkSize",
+  "ordered",
+  "signal",
+  "priority",
+] as const satisfies readonly (keyof PoolMapOptions)[];
 
 const BACKOFF_OPTIONS = [
   "delay",
@@ -605,6 +633,203 @@ export class Pool<F extends TaskFunction = TaskFunction>
   }
 
   /**
+   * Runs `task` over `inputs` on the warm workers and resolves with every
+   * result in input order: Python's `Pool.map` on a pool that stays up.
+   * Inputs are pulled lazily, in chunks, with at most 2 × `maxWorkers`
+   * chunks queued or running at once.
+   * @param task Called as `task(input)` in a worker, once per input.
+   * @param inputs An array, iterable or async iterable.
+   * @param options Chunk size, a signal and a priority.
+   * @returns The results in input order.
+   * @throws {TypeError} When `task` is not a task, `inputs` not iterable,
+   * an option unknown or of the wrong type, or the pool is closed.
+   * @throws The first failed chunk's error (the rest are cancelled), or the
+   * signal's reason (as a rejection).
+   * @example
+   * ```ts
+   * import { Pool } from "@workq/workq";
+   * const pool = new Pool({ maxWorkers: 2 });
+   * const squares = await pool.map((x: number) => x * x, [1, 2, 3, 4], {
+   *   chunkSize: 2,
+   * });
+   * console.log(squares); // [1, 4, 9, 16]
+   * await pool.close();
+   * ```
+   */
+  map<G extends TaskFunction>(
+    task: Task<G>,
+    inputs: Iterable<Parameters<G>[0]> | AsyncIterable<Parameters<G>[0]>,
+    options?: Omit<PoolMapOptions, "ordered">,
+  ): Promise<Awaited<ReturnType<G>>[]> {
+    const results = this.#imap("map over a pool", task, inputs, {
+      ...v.options("map over a pool", "options", options, MAP_OPTIONS),
+      ordered: true,
+    });
+    return (async () => {
+      const out: Awaited<ReturnType<G>>[] = [];
+      for await (const value of results) out.push(value as never);
+      return out;
+    })();
+  }
+
+  /**
+   * Runs `task` over `inputs` on the warm workers and yields the results:
+   * in input order, or as chunks complete with `ordered: false`. Inputs
+   * are pulled lazily (an endless input runs in bounded memory: at most 2 ×
+   * `maxWorkers` chunks queued or running); leaving the loop early cancels
+   * the chunks in flight and closes the input iterator.
+   * @param task Called as `task(input)` in a worker, once per input.
+   * @param inputs An array, iterable or async iterable.
+   * @param options Chunk size, order, a signal and a priority.
+   * @returns An async iterator of the results.
+   * @throws {TypeError} When `task` is not a task, `inputs` not iterable,
+   * an option unknown or of the wrong type, or the pool is closed.
+   * @throws The first failed chunk's error, or the signal's reason, from
+   * the iterator.
+   * @example
+   * ```ts
+   * import { Pool } from "@workq/workq";
+   * const pool = new Pool({ maxWorkers: 2 });
+   * const seen = new Set<number>();
+   * for await (const n of pool.imap((x: number) => x + 1, [1, 2, 3], {
+   *   ordered: false,
+   * })) seen.add(n);
+   * console.log([...seen].sort()); // [2, 3, 4]
+   * await pool.close();
+   * ```
+   */
+  imap<G extends TaskFunction>(
+    task: Task<G>,
+    inputs: Iterable<Parameters<G>[0]> | AsyncIterable<Parameters<G>[0]>,
+    options?: PoolMapOptions,
+  ): AsyncGenerator<Awaited<ReturnType<G>>, void, undefined> {
+    const what = "map over a pool";
+    return this.#imap(
+      what,
+      task,
+      inputs,
+      v.options(what, "options", options, MAP_OPTIONS),
+    ) as AsyncGenerator<Awaited<ReturnType<G>>, void, undefined>;
+  }
+
+  // Checks now (a generator's body runs only at its first next()).
+  #imap(
+    what: string,
+    given: Task,
+    inputs: Iterable<unknown> | AsyncIterable<unknown>,
+    o: PoolMapOptions,
+  ): AsyncGenerator<unknown, void, undefined> {
+    toSpec(given);
+    const iterable = inputs !== null && typeof inputs === "object" &&
+      (Symbol.iterator in inputs || Symbol.asyncIterator in inputs);
+    if (!iterable) {
+      throw new TypeError(
+        `Cannot ${what}: inputs must be an array, iterable or async iterable, received ${
+          v.show(inputs)
+        }`,
+      );
+    }
+    const fallback = Array.isArray(inputs)
+      ? Math.max(1, Math.ceil(inputs.length / (4 * this.#max)))
+      : 1;
+    const chunkSize = v.number(
+      what,
+      "options.chunkSize",
+      o.chunkSize,
+      fallback,
+      { min: 1, integer: true },
+    );
+    if (o.ordered !== undefined && typeof o.ordered !== "boolean") {
+      throw new TypeError(
+        `Cannot ${what}: options.ordered must be a boolean, received ${
+          v.show(o.ordered)
+        }`,
+      );
+    }
+    const priority = v.number(what, "options.priority", o.priority, 0);
+    v.signal(what, "options.signal", o.signal);
+    if (this.#closing) {
+      throw new TypeError(`Cannot ${what}: pool "${this.#name}" is closed`);
+    }
+    return this.#chunks(
+      what,
+      given,
+      inputs,
+      chunkSize,
+      o.ordered ?? true,
+      priority,
+      o.signal,
+    );
+  }
+
+  async *#chunks(
+    what: string,
+    given: Task,
+    inputs: Iterable<unknown> | AsyncIterable<unknown>,
+    chunkSize: number,
+    ordered: boolean,
+    priority: number,
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<unknown, void, undefined> {
+    // Cancels the chunks in flight when the map ends early.
+    const stop = new AbortController();
+    const abort = () => stop.abort(signal!.reason);
+    if (signal?.aborted) abort();
+    signal?.addEventListener("abort", abort, { once: true });
+    const it = Symbol.asyncIterator in inputs
+      ? (inputs as AsyncIterable<unknown>)[Symbol.asyncIterator]()
+      : (inputs as Iterable<unknown>)[Symbol.iterator]();
+    interface Chunk {
+      ready: Promise<Chunk>;
+      values?: unknown[];
+      error?: unknown;
+      failed: boolean;
+    }
+    const flight: Chunk[] = [];
+    let ended = false;
+    let finished = false;
+    try {
+      for (;;) {
+        while (!ended && flight.length < 2 * this.#max) {
+          const items: unknown[] = [];
+          while (items.length < chunkSize) {
+            const next = await it.next();
+            if (next.done) {
+              ended = true;
+              break;
+            }
+            items.push(next.value);
+          }
+          if (items.length === 0) break;
+          const chunk = { failed: false } as Chunk;
+          chunk.ready = this.#submit<unknown[]>(what, given, items, {
+            signal: stop.signal,
+            priority,
+          }, true).then(
+            (values) => ((chunk.values = values), chunk),
+            (error) => ((chunk.failed = true), (chunk.error = error), chunk),
+          );
+          flight.push(chunk);
+        }
+        if (flight.length === 0) break;
+        const done = ordered ? await flight[0].ready : await Promise.race(
+          flight.map((c) => c.ready),
+        );
+        flight.splice(flight.indexOf(done), 1);
+        if (done.failed) throw done.error;
+        yield* done.values!;
+      }
+      finished = true;
+    } finally {
+      signal?.removeEventListener("abort", abort);
+      if (!finished) {
+        stop.abort(new Error(`pool.map on pool "${this.#name}" stopped early`));
+        if (!ended) await it.return?.();
+      }
+    }
+  }
+
+  /**
    * Counts of the pool now; cheap, so it can be read per request (the
    * percentiles sort at most 1024 numbers each).
    * @returns Queued and running tasks, idle and all workers, tasks
@@ -701,6 +926,7 @@ export class Pool<F extends TaskFunction = TaskFunction>
     given: Task,
     args: unknown[],
     options: PoolRunOptions | undefined,
+    each = false,
   ): Promise<R> {
     const { spec, options: own } = toSpec(given);
     if (own.resourceLimits !== undefined) {
@@ -773,6 +999,7 @@ export class Pool<F extends TaskFunction = TaskFunction>
         args,
         transfer,
         timeout,
+        each,
         retries,
         retryIf,
         backoff,
@@ -853,7 +1080,10 @@ export class Pool<F extends TaskFunction = TaskFunction>
       this.#idleAgain(slot);
     };
     try {
-      slot.inbox.put([job.id, job.spec, job.args], { transfer: job.transfer })
+      const sent: PoolJob = job.each
+        ? [job.id, job.spec, job.args, true]
+        : [job.id, job.spec, job.args];
+      slot.inbox.put(sent, { transfer: job.transfer })
         .catch((error) => {
           fail(error);
           this.#pump();

@@ -46,7 +46,7 @@ export async function poolWorker(
   if (up) Atomics.store(up, 0, 1); // no failed start (src/shapes/workers.ts)
   await outbox.put([-1, true, worker]);
   for await (const msg of iterMsg(inbox)) {
-    const [id, what, detail] = msg.data;
+    const [id, what, detail, each] = msg.data;
     if (what === "cancel") {
       if (running?.id === id) running.controller.abort(dataToError(detail));
       continue;
@@ -76,7 +76,16 @@ export async function poolWorker(
       let outcome: PoolOutcome;
       let transfer: Transferable[] = [];
       try {
-        const value = await (await fnOf(spec))(...args);
+        const fn = await fnOf(spec);
+        let value: unknown;
+        if (each) {
+          // A chunk of pool.map: one call per input, in order.
+          const values: unknown[] = [];
+          for (const item of args) values.push(await fn(item));
+          value = values;
+        } else {
+          value = await fn(...args);
+        }
         if (unsent !== undefined) throw unsent;
         transfer = takeTransfer(value);
         outcome = [id, true, value];

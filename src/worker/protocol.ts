@@ -41,11 +41,12 @@ export type MapResults = [
 ];
 
 /**
- * The pool to a worker: a task to run (`[id, spec, args]`), or the cancel
- * of the task with that id (`[id, "cancel", reason as data]`).
+ * The pool to a worker: a task to run (`[id, spec, args]`; with `each`,
+ * once per item of `args`, giving the array of results), or the cancel of
+ * the task with that id (`[id, "cancel", reason as data]`).
  */
 export type PoolJob =
-  | [id: number, spec: TaskSpec, args: unknown[]]
+  | [id: number, spec: TaskSpec, args: unknown[], each?: true]
   | [id: number, cancel: "cancel", reason: ErrorData | { value: unknown }];
 
 /**
