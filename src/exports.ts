@@ -59,11 +59,14 @@ export {
 } from "./shapes/feeder.ts";
 export {
   Pool,
+  type PoolBackoff,
+  type PoolMapOptions,
   type PoolOptions,
+  type PoolPercentiles,
   type PoolRunOptions,
   type PoolStats,
 } from "./shapes/pool.ts";
-export { taskSignal } from "./worker/task_signal.ts";
+export { taskProgress, taskSignal } from "./worker/task_signal.ts";
 export { WorkerError, type WorkerFailure } from "./errors.ts";
 
 /**

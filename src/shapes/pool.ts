@@ -62,6 +62,157 @@ export interface PoolRunOptions {
   timeout?: number;
   /** Buffers among the arguments to move rather than copy. */
   transfer?: Transferable[];
+  /**
+   * Runs again, up to this many times, a task that threw (after its
+   * `backoff`, while `retryIf` agrees). A task cancelled, timed out or
+   * whose worker died is not retried (a death is not the task's error).
+   * When more than one attempt ran, the task rejects with an
+   * `AggregateError` whose `errors` are every attempt's error in order and
+   * whose `cause` is the last; after one attempt, with that attempt's
+   * error as it is. A retry keeps the task's place in the queue (its
+   * priority, and its order among equal ones). Arguments moved by
+   * `transfer` are gone after the first attempt, so the two do not go
+   * together.
+   * @default 0
+   * @example
+   * ```ts
+   * import { Pool } from "@workq/workq";
+   * const pool = new Pool({ maxWorkers: 1 });
+   * const error = await pool.runWith(() => {
+   *   throw new Error("flaky");
+   * }, [], { retries: 2, backoff: { delay: 10 } }).catch((e) => e);
+   * console.log(error.errors.length, pool.stats().retried); // 3 2
+   * await pool.close();
+   * ```
+   */
+  retries?: number;
+  /**
+   * Whether a failed attempt is retried: called with its error and the
+   * attempt's number (1 for the first). Not called once `retries` are
+   * spent. If it throws, the task rejects with what it threw.
+   * @default every error is retried
+   * @example
+   * ```ts
+   * import { Pool } from "@workq/workq";
+   * const pool = new Pool({ maxWorkers: 1 });
+   * const error = await pool.runWith(() => {
+   *   throw new TypeError("a bug, not a hiccup");
+   * }, [], {
+   *   retries: 5,
+   *   retryIf: (e) => !(e instanceof TypeError),
+   * }).catch((e) => e);
+   * console.log(error.name, pool.stats().retried); // TypeError 0
+   * await pool.close();
+   * ```
+   */
+  retryIf?: (error: unknown, attempt: number) => boolean;
+  /**
+   * The wait before each retry (see {@linkcode PoolBackoff} for the
+   * formula).
+   * @default { delay: 100, factor: 2, maxDelay: 10000, jitter: 1 }
+   * @example
+   * ```ts
+   * import { Pool } from "@workq/workq";
+   * const pool = new Pool({ maxWorkers: 1 });
+   * const flaky = () => {
+   *   throw new Error("try again");
+   * };
+   * // Waits 20 ms, then 40 ms (jitter 0: no random part).
+   * const attempts = await pool.runWith(flaky, [], {
+   *   retries: 2,
+   *   backoff: { delay: 20, factor: 2, jitter: 0 },
+   * }).catch((e) => e.errors.length);
+   * console.log(attempts); // 3
+   * await pool.close();
+   * ```
+   */
+  backoff?: PoolBackoff;
+  /**
+   * Receives each value the task sends with {@linkcode taskProgress}, in
+   * order, all before the task's promise settles. If it throws, the task
+   * is cancelled with that error (as by `signal`).
+   * @example
+   * ```ts
+   * import { Pool, taskProgress } from "@workq/workq";
+   * const pool = new Pool({ maxWorkers: 1 });
+   * const steps: string[] = [];
+   * await pool.runWith(() => {
+   *   taskProgress("parsed");
+   *   taskProgress("solved");
+   * }, [], { onProgress: (step) => steps.push(step as string) });
+   * console.log(steps); // ["parsed", "solved"]
+   * await pool.close();
+   * ```
+   */
+  onProgress?: (value: unknown) => void;
+}
+
+/**
+ * The wait before retry `n` (1 for the first) of a task: exponential, capped,
+ * with jitter. `d = min(maxDelay, delay × factor^(n-1))`, then the wait is
+ * `d × (1 - jitter × random())`, uniformly drawn in `[d × (1 - jitter), d]`:
+ * `jitter` 1 (the default) is "full jitter" (so retries of many failed tasks
+ * spread out instead of coming back together), 0.5 "equal jitter", 0 none.
+ * @example
+ * ```ts
+ * import type { PoolBackoff } from "@workq/workq";
+ * // Retries after 250-500 ms, 500-1000 ms, then 1-2 s, 1-2 s, ...
+ * const backoff: PoolBackoff = { delay: 500, factor: 2, maxDelay: 2000, jitter: 0.5 };
+ * console.log(backoff.jitter); // 0.5
+ * ```
+ */
+export interface PoolBackoff {
+  /** Milliseconds before the first retry, before jitter. @default 100 */
+  delay?: number;
+  /** What each later retry's delay is multiplied by (at least 1). @default 2 */
+  factor?: number;
+  /** Milliseconds a delay grows to at most, before jitter. @default 10000 */
+  maxDelay?: number;
+  /** The share of the delay drawn at random, from 0 to 1. @default 1 */
+  jitter?: number;
+}
+
+/**
+ * Percentiles in milliseconds over the last 1024 task attempts (a window, so
+ * they follow the pool's recent load at a fixed cost); 0 before any. A
+ * percentile is the nearest rank: the smallest sample that at least that
+ * share of the samples does not exceed.
+ * @example
+ * ```ts
+ * import { Pool } from "@workq/workq";
+ * const pool = new Pool({ maxWorkers: 1 });
+ * await pool.run(() => 1);
+ * const { p50, p99 } = pool.stats().runTime;
+ * console.log(p50 > 0 && p50 <= p99); // true
+ * await pool.close();
+ * ```
+ */
+export interface PoolPercentiles {
+  /** The median. */
+  p50: number;
+  /** 90% took no longer. */
+  p90: number;
+  /** 99% took no longer. */
+  p99: number;
+}
+
+/** Options of {@linkcode Pool.map} and {@linkcode Pool.imap}. */
+export interface PoolMapOptions {
+  /**
+   * Inputs sent to a worker as one task (a message each way per chunk, not
+   * per input). @default for an array, its length / (4 × maxWorkers)
+   * rounded up (Python's `Pool.map` rule); else 1
+   */
+  chunkSize?: number;
+  /** `imap` only: yield in input order (`true`) or as chunks complete. @default true */
+  ordered?: boolean;
+  /**
+   * Stops the map: its queued chunks never start, running ones see
+   * {@linkcode taskSignal} abort, and it rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
+  /** The priority of its chunks among the pool's tasks. @default 0 */
+  priority?: number;
 }
 
 /** What {@linkcode Pool.stats} counts. */
@@ -80,6 +231,24 @@ export interface PoolStats {
   failed: number;
   /** Tasks cancelled by their signal, or by `destroy()`. */
   cancelled: number;
+  /** Attempts run again after a task threw (see `retries`). */
+  retried: number;
+  /**
+   * The share of the pool's capacity in use since it was made: the time
+   * workers spent on tasks (running ones so far included) over
+   * `maxWorkers` × the time since `new Pool()`; from 0 to 1.
+   */
+  utilization: number;
+  /**
+   * Of each attempt, from the time its worker was given it to the time its
+   * outcome came back (message time included).
+   */
+  runTime: PoolPercentiles;
+  /**
+   * Of each attempt, from the time it was given to the pool (or its retry's
+   * backoff ended) to the time a worker was given it.
+   */
+  waitTime: PoolPercentiles;
 }
 
 interface Job {
@@ -90,9 +259,22 @@ interface Job {
   args: unknown[];
   transfer: Transferable[];
   timeout: number;
+  // A chunk of pool.map: the task runs once per item of args.
+  each: boolean;
+  retries: number;
+  retryIf: ((error: unknown, attempt: number) => boolean) | undefined;
+  backoff: Required<PoolBackoff>;
+  onProgress: ((value: unknown) => void) | undefined;
+  // Attempts given to a worker so far, and the errors of those that threw.
+  attempt: number;
+  errors: unknown[];
+  // When its wait for a worker began, and when its attempt started.
+  readyAt: number;
+  startedAt: number;
   settled: boolean;
   worker?: Slot;
   timer?: ReturnType<typeof setTimeout>;
+  retryTimer?: ReturnType<typeof setTimeout>;
   offs: (() => void)[];
   settle(ok: boolean, value: unknown): void;
 }
@@ -155,6 +337,45 @@ class Backlog {
   }
 }
 
+// The last WINDOW samples, in a ring: bounded memory and a sort of at most
+// WINDOW numbers per stats() call.
+const WINDOW = 1024;
+
+class Samples {
+  readonly #ring = new Float64Array(WINDOW);
+  #count = 0;
+
+  add(ms: number): void {
+    this.#ring[this.#count++ % WINDOW] = ms;
+  }
+
+  // Nearest rank: the smallest sample that at least p of them do not exceed.
+  percentiles(): PoolPercentiles {
+    const n = Math.min(this.#count, WINDOW);
+    if (n === 0) return { p50: 0, p90: 0, p99: 0 };
+    const sorted = this.#ring.slice(0, n).sort();
+    const at = (p: number) => sorted[Math.ceil(p * n) - 1];
+    return { p50: at(0.5), p90: at(0.9), p99: at(0.99) };
+  }
+}
+
+function backoffDelay(b: Required<PoolBackoff>, retry: number): number {
+  const d = Math.min(b.maxDelay, b.delay * b.factor ** (retry - 1));
+  return d * (1 - b.jitter * Math.random());
+}
+
+// One attempt's error as it is; several in one AggregateError.
+function finalError(errors: unknown[]): unknown {
+  const last = errors[errors.length - 1];
+  if (errors.length === 1) return last;
+  const said = last instanceof Error ? last.message : String(last);
+  return new AggregateError(
+    errors,
+    `The task failed ${errors.length} attempts; the last: ${said}`,
+    { cause: last },
+  );
+}
+
 function before(a: Job, b: Job): boolean {
   return a.priority > b.priority ||
     (a.priority === b.priority && a.seq < b.seq);
@@ -175,7 +396,25 @@ const RUN_OPTIONS = [
   "priority",
   "timeout",
   "transfer",
+  "retries",
+  "retryIf",
+  "backoff",
+  "onProgress",
 ] as const satisfies readonly (keyof PoolRunOptions)[];
+
+const MAP_OPTIONS = [
+  "chunkSize",
+  "ordered",
+  "signal",
+  "priority",
+] as const satisfies readonly (keyof PoolMapOptions)[];
+
+const BACKOFF_OPTIONS = [
+  "delay",
+  "factor",
+  "maxDelay",
+  "jitter",
+] as const satisfies readonly (keyof PoolBackoff)[];
 
 /**
  * Warm workers that run one task after another: `await pool.run(task,
@@ -230,6 +469,13 @@ export class Pool<F extends TaskFunction = TaskFunction>
   readonly #bySlot = new Map<WorkerHandle<unknown>, Slot>();
   readonly #idle: Slot[] = [];
   readonly #running = new Map<number, Job>();
+  // Jobs between a failed attempt and their retry.
+  readonly #waiting = new Set<Job>();
+  readonly #runTimes = new Samples();
+  readonly #waitTimes = new Samples();
+  readonly #born = performance.now();
+  #busy = 0;
+  #retried = 0;
   #group!: WorkerGroup<unknown>;
   #gaveUp = false;
   #queued = 0;
@@ -387,19 +633,223 @@ export class Pool<F extends TaskFunction = TaskFunction>
   }
 
   /**
-   * Counts of the pool now; cheap, so it can be read per request.
-   * @returns Queued and running tasks, idle and all workers, and tasks
-   * completed, failed and cancelled so far.
+   * Runs `task` over `inputs` on the warm workers and resolves with every
+   * result in input order: Python's `Pool.map` on a pool that stays up.
+   * Inputs are pulled lazily, in chunks, with at most 2 × `maxWorkers`
+   * chunks queued or running at once.
+   * @param task Called as `task(input)` in a worker, once per input.
+   * @param inputs An array, iterable or async iterable.
+   * @param options Chunk size, a signal and a priority.
+   * @returns The results in input order.
+   * @throws {TypeError} When `task` is not a task, `inputs` not iterable,
+   * an option unknown or of the wrong type, or the pool is closed.
+   * @throws The first failed chunk's error (the rest are cancelled), or the
+   * signal's reason (as a rejection).
+   * @example
+   * ```ts
+   * import { Pool } from "@workq/workq";
+   * const pool = new Pool({ maxWorkers: 2 });
+   * const squares = await pool.map((x: number) => x * x, [1, 2, 3, 4], {
+   *   chunkSize: 2,
+   * });
+   * console.log(squares); // [1, 4, 9, 16]
+   * await pool.close();
+   * ```
+   */
+  map<G extends TaskFunction>(
+    task: Task<G>,
+    inputs: Iterable<Parameters<G>[0]> | AsyncIterable<Parameters<G>[0]>,
+    options?: Omit<PoolMapOptions, "ordered">,
+  ): Promise<Awaited<ReturnType<G>>[]> {
+    const results = this.#imap("map over a pool", task, inputs, {
+      ...v.options("map over a pool", "options", options, MAP_OPTIONS),
+      ordered: true,
+    });
+    return (async () => {
+      const out: Awaited<ReturnType<G>>[] = [];
+      for await (const value of results) out.push(value as never);
+      return out;
+    })();
+  }
+
+  /**
+   * Runs `task` over `inputs` on the warm workers and yields the results:
+   * in input order, or as chunks complete with `ordered: false`. Inputs
+   * are pulled lazily (an endless input runs in bounded memory: at most 2 ×
+   * `maxWorkers` chunks queued or running); leaving the loop early cancels
+   * the chunks in flight and closes the input iterator.
+   * @param task Called as `task(input)` in a worker, once per input.
+   * @param inputs An array, iterable or async iterable.
+   * @param options Chunk size, order, a signal and a priority.
+   * @returns An async iterator of the results.
+   * @throws {TypeError} When `task` is not a task, `inputs` not iterable,
+   * an option unknown or of the wrong type, or the pool is closed.
+   * @throws The first failed chunk's error, or the signal's reason, from
+   * the iterator.
+   * @example
+   * ```ts
+   * import { Pool } from "@workq/workq";
+   * const pool = new Pool({ maxWorkers: 2 });
+   * const seen = new Set<number>();
+   * for await (const n of pool.imap((x: number) => x + 1, [1, 2, 3], {
+   *   ordered: false,
+   * })) seen.add(n);
+   * console.log([...seen].sort()); // [2, 3, 4]
+   * await pool.close();
+   * ```
+   */
+  imap<G extends TaskFunction>(
+    task: Task<G>,
+    inputs: Iterable<Parameters<G>[0]> | AsyncIterable<Parameters<G>[0]>,
+    options?: PoolMapOptions,
+  ): AsyncGenerator<Awaited<ReturnType<G>>, void, undefined> {
+    const what = "map over a pool";
+    return this.#imap(
+      what,
+      task,
+      inputs,
+      v.options(what, "options", options, MAP_OPTIONS),
+    ) as AsyncGenerator<Awaited<ReturnType<G>>, void, undefined>;
+  }
+
+  // Checks now (a generator's body runs only at its first next()).
+  #imap(
+    what: string,
+    given: Task,
+    inputs: Iterable<unknown> | AsyncIterable<unknown>,
+    o: PoolMapOptions,
+  ): AsyncGenerator<unknown, void, undefined> {
+    toSpec(given);
+    const iterable = inputs !== null && typeof inputs === "object" &&
+      (Symbol.iterator in inputs || Symbol.asyncIterator in inputs);
+    if (!iterable) {
+      throw new TypeError(
+        `Cannot ${what}: inputs must be an array, iterable or async iterable, received ${
+          v.show(inputs)
+        }`,
+      );
+    }
+    const fallback = Array.isArray(inputs)
+      ? Math.max(1, Math.ceil(inputs.length / (4 * this.#max)))
+      : 1;
+    const chunkSize = v.number(
+      what,
+      "options.chunkSize",
+      o.chunkSize,
+      fallback,
+      { min: 1, integer: true },
+    );
+    if (o.ordered !== undefined && typeof o.ordered !== "boolean") {
+      throw new TypeError(
+        `Cannot ${what}: options.ordered must be a boolean, received ${
+          v.show(o.ordered)
+        }`,
+      );
+    }
+    const priority = v.number(what, "options.priority", o.priority, 0);
+    v.signal(what, "options.signal", o.signal);
+    if (this.#closing) {
+      throw new TypeError(`Cannot ${what}: pool "${this.#name}" is closed`);
+    }
+    return this.#chunks(
+      what,
+      given,
+      inputs,
+      chunkSize,
+      o.ordered ?? true,
+      priority,
+      o.signal,
+    );
+  }
+
+  async *#chunks(
+    what: string,
+    given: Task,
+    inputs: Iterable<unknown> | AsyncIterable<unknown>,
+    chunkSize: number,
+    ordered: boolean,
+    priority: number,
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<unknown, void, undefined> {
+    // Cancels the chunks in flight when the map ends early.
+    const stop = new AbortController();
+    const abort = () => stop.abort(signal!.reason);
+    if (signal?.aborted) abort();
+    signal?.addEventListener("abort", abort, { once: true });
+    const it = Symbol.asyncIterator in inputs
+      ? (inputs as AsyncIterable<unknown>)[Symbol.asyncIterator]()
+      : (inputs as Iterable<unknown>)[Symbol.iterator]();
+    interface Chunk {
+      ready: Promise<Chunk>;
+      values?: unknown[];
+      error?: unknown;
+      failed: boolean;
+    }
+    const flight: Chunk[] = [];
+    let ended = false;
+    let finished = false;
+    try {
+      for (;;) {
+        while (!ended && flight.length < 2 * this.#max) {
+          const items: unknown[] = [];
+          while (items.length < chunkSize) {
+            const next = await it.next();
+            if (next.done) {
+              ended = true;
+              break;
+            }
+            items.push(next.value);
+          }
+          if (items.length === 0) break;
+          const chunk = { failed: false } as Chunk;
+          chunk.ready = this.#submit<unknown[]>(what, given, items, {
+            signal: stop.signal,
+            priority,
+          }, true).then(
+            (values) => ((chunk.values = values), chunk),
+            (error) => ((chunk.failed = true), (chunk.error = error), chunk),
+          );
+          flight.push(chunk);
+        }
+        if (flight.length === 0) break;
+        const done = ordered ? await flight[0].ready : await Promise.race(
+          flight.map((c) => c.ready),
+        );
+        flight.splice(flight.indexOf(done), 1);
+        if (done.failed) throw done.error;
+        yield* done.values!;
+      }
+      finished = true;
+    } finally {
+      signal?.removeEventListener("abort", abort);
+      if (!finished) {
+        stop.abort(new Error(`pool.map on pool "${this.#name}" stopped early`));
+        if (!ended) await it.return?.();
+      }
+    }
+  }
+
+  /**
+   * Counts of the pool now; cheap, so it can be read per request (the
+   * percentiles sort at most 1024 numbers each).
+   * @returns Queued and running tasks, idle and all workers, tasks
+   * completed, failed, cancelled and retried so far, the pool's
+   * utilization, and run- and wait-time percentiles.
    * @example
    * ```ts
    * import { Pool } from "@workq/workq";
    * const pool = new Pool();
    * await pool.run(() => 1);
-   * console.log(pool.stats().completed); // 1
+   * const { completed, utilization } = pool.stats();
+   * console.log(completed, utilization > 0); // 1 true
    * await pool.close();
    * ```
    */
   stats(): PoolStats {
+    const now = performance.now();
+    let busy = this.#busy;
+    for (const job of this.#running.values()) busy += now - job.startedAt;
+    const capacity = this.#max * (now - this.#born);
     return {
       queued: this.#queued,
       running: this.#running.size,
@@ -408,6 +858,10 @@ export class Pool<F extends TaskFunction = TaskFunction>
       completed: this.#completed,
       failed: this.#failed,
       cancelled: this.#cancelled,
+      retried: this.#retried,
+      utilization: capacity > 0 ? Math.min(1, busy / capacity) : 0,
+      runTime: this.#runTimes.percentiles(),
+      waitTime: this.#waitTimes.percentiles(),
     };
   }
 
@@ -453,6 +907,7 @@ export class Pool<F extends TaskFunction = TaskFunction>
     const error = new Error(`Pool "${this.#name}" was destroyed`);
     for (const job of this.#backlog.drain()) this.#cancel(job, error);
     for (const job of [...this.#running.values()]) this.#cancel(job, error);
+    for (const job of [...this.#waiting]) this.#cancel(job, error);
     for (const slot of this.#slots.values()) void slot.handle.terminate();
     return closed;
   }
@@ -471,6 +926,7 @@ export class Pool<F extends TaskFunction = TaskFunction>
     given: Task,
     args: unknown[],
     options: PoolRunOptions | undefined,
+    each = false,
   ): Promise<R> {
     const { spec, options: own } = toSpec(given);
     if (own.resourceLimits !== undefined) {
@@ -491,12 +947,49 @@ export class Pool<F extends TaskFunction = TaskFunction>
     v.signal(what, "options.signal", o.signal);
     v.array(what, "options.transfer", o.transfer);
     if (o.transfer) checkTransferList(what, "options.transfer", o.transfer);
+    const retries = v.number(what, "options.retries", o.retries, 0, {
+      min: 0,
+      integer: true,
+    });
+    const retryIf = v.callback<Job["retryIf"]>(
+      what,
+      "options.retryIf",
+      o.retryIf,
+    );
+    const onProgress = v.callback<Job["onProgress"]>(
+      what,
+      "options.onProgress",
+      o.onProgress,
+    );
+    const b = v.options(what, "options.backoff", o.backoff, BACKOFF_OPTIONS);
+    const backoff = {
+      delay: v.number(what, "options.backoff.delay", b.delay, 100, { min: 0 }),
+      factor: v.number(what, "options.backoff.factor", b.factor, 2, {
+        min: 1,
+      }),
+      maxDelay: v.number(
+        what,
+        "options.backoff.maxDelay",
+        b.maxDelay,
+        10_000,
+        { min: 0 },
+      ),
+      jitter: v.number(what, "options.backoff.jitter", b.jitter, 1, {
+        min: 0,
+        max: 1,
+      }),
+    };
     if (this.#closing) {
       throw new TypeError(`Cannot ${what}: pool "${this.#name}" is closed`);
     }
-    this.#gaveUp = false;
     const transfer = [...(o.transfer ?? [])];
     for (const arg of args) transfer.push(...takeTransfer(arg));
+    if (retries > 0 && transfer.length > 0) {
+      throw new TypeError(
+        `Cannot ${what}: options.retries with moved arguments (transfer): a retry would find them detached; copy them instead`,
+      );
+    }
+    this.#gaveUp = false;
     return new Promise<R>((resolve, reject) => {
       const job: Job = {
         id: ++this.#seq,
@@ -506,6 +999,15 @@ export class Pool<F extends TaskFunction = TaskFunction>
         args,
         transfer,
         timeout,
+        each,
+        retries,
+        retryIf,
+        backoff,
+        onProgress,
+        attempt: 0,
+        errors: [],
+        readyAt: performance.now(),
+        startedAt: 0,
         settled: false,
         offs: [],
         settle: (ok, value) => {
@@ -549,6 +1051,9 @@ export class Pool<F extends TaskFunction = TaskFunction>
     clearTimeout(slot.idleTimer);
     slot.job = job;
     job.worker = slot;
+    job.startedAt = performance.now();
+    this.#waitTimes.add(job.startedAt - job.readyAt);
+    if (++job.attempt > 1) this.#retried++;
     this.#running.set(job.id, job);
     if (job.timeout !== Infinity) {
       job.timer = setTimeout(() => {
@@ -569,12 +1074,16 @@ export class Pool<F extends TaskFunction = TaskFunction>
       if (slot.job !== job) return;
       this.#running.delete(job.id);
       slot.job = undefined;
+      job.worker = undefined;
       if (!job.settled) this.#failed++;
       job.settle(false, error);
       this.#idleAgain(slot);
     };
     try {
-      slot.inbox.put([job.id, job.spec, job.args], { transfer: job.transfer })
+      const sent: PoolJob = job.each
+        ? [job.id, job.spec, job.args, true]
+        : [job.id, job.spec, job.args];
+      slot.inbox.put(sent, { transfer: job.transfer })
         .catch((error) => {
           fail(error);
           this.#pump();
@@ -588,6 +1097,12 @@ export class Pool<F extends TaskFunction = TaskFunction>
     if (job.settled) return;
     if (failed) this.#failed++;
     else this.#cancelled++;
+    if (this.#waiting.delete(job)) {
+      clearTimeout(job.retryTimer);
+      job.settle(false, reason);
+      this.#wind();
+      return;
+    }
     const slot = job.worker;
     if (!slot) {
       this.#queued--;
@@ -621,22 +1136,71 @@ export class Pool<F extends TaskFunction = TaskFunction>
     }
     const job = this.#running.get(id);
     if (!job) return;
+    if (ok === "progress") return this.#progress(job, value);
     const slot = job.worker!;
     clearTimeout(slot.grace);
-    this.#running.delete(id);
-    slot.job = undefined;
+    this.#attemptOver(job);
     slot.ran++;
     if (!job.settled) {
-      if (ok) this.#completed++;
-      else this.#failed++;
-      job.settle(
-        ok,
-        ok ? value : dataToError(value as never, slot.handle.name),
-      );
+      if (ok) {
+        this.#completed++;
+        job.settle(true, value);
+      } else {
+        this.#retryOrFail(job, dataToError(value as never, slot.handle.name));
+      }
     }
     if (this.#maxTasks > 0 && slot.ran >= this.#maxTasks) this.#retire(slot);
     else this.#idleAgain(slot);
     this.#pump();
+  }
+
+  #progress(job: Job, value: unknown): void {
+    if (job.settled || !job.onProgress) return;
+    try {
+      job.onProgress(value);
+    } catch (error) {
+      this.#cancel(job, error);
+    }
+  }
+
+  // The attempt on a worker is over (returned, threw, or its worker died).
+  #attemptOver(job: Job): void {
+    const ran = performance.now() - job.startedAt;
+    this.#busy += ran;
+    this.#runTimes.add(ran);
+    this.#running.delete(job.id);
+    clearTimeout(job.timer);
+    if (job.worker) job.worker.job = undefined;
+    job.worker = undefined;
+  }
+
+  // Another attempt after its backoff, while retries are left and retryIf
+  // agrees; else the task rejects.
+  #retryOrFail(job: Job, error: unknown): void {
+    job.errors.push(error);
+    let again = job.attempt <= job.retries;
+    if (again && job.retryIf) {
+      try {
+        again = Boolean(job.retryIf(error, job.attempt));
+      } catch (thrown) {
+        this.#failed++;
+        return job.settle(false, thrown);
+      }
+    }
+    if (!again) {
+      this.#failed++;
+      return job.settle(false, finalError(job.errors));
+    }
+    this.#waiting.add(job);
+    job.retryTimer = setTimeout(() => {
+      this.#waiting.delete(job);
+      job.retryTimer = undefined;
+      if (job.settled) return;
+      job.readyAt = performance.now();
+      this.#backlog.push(job);
+      this.#queued++;
+      this.#pump();
+    }, backoffDelay(job.backoff, job.attempt));
   }
 
   #idleAgain(slot: Slot): void {
@@ -739,8 +1303,7 @@ export class Pool<F extends TaskFunction = TaskFunction>
     if (at >= 0) this.#idle.splice(at, 1);
     const job = slot.job;
     if (job) {
-      this.#running.delete(job.id);
-      slot.job = undefined;
+      this.#attemptOver(job);
       if (!job.settled) {
         this.#failed++;
         job.settle(
@@ -761,7 +1324,8 @@ export class Pool<F extends TaskFunction = TaskFunction>
   }
 
   #closedAndIdle(): boolean {
-    return this.#closing && this.#queued === 0 && this.#running.size === 0;
+    return this.#closing && this.#queued === 0 && this.#running.size === 0 &&
+      this.#waiting.size === 0;
   }
 
   // Once closing and nothing is left to run: end every worker, then the

@@ -10,12 +10,14 @@ import type { TaskFunction, TaskSpec } from "../task.ts";
 import { takeTransfer } from "../transfer.ts";
 import { explain, load } from "./load.ts";
 import type { PoolJob, PoolOutcome } from "./protocol.ts";
-import { setTaskSignal } from "./task_signal.ts";
+import { setTaskContext } from "./task_signal.ts";
 
 /**
  * A pool worker: says it is up on `outbox`, then runs each task read from
  * `inbox` (the pool gives it one at a time) and puts its outcome on
- * `outbox`, while still reading `inbox` for a cancel of the running task.
+ * `outbox` (after the task's progress values, on the same queue so that
+ * they come first), while still reading `inbox` for a cancel of the running
+ * task.
  * Ends when `inbox` ends, once the running task is over.
  */
 export async function poolWorker(
@@ -44,7 +46,7 @@ export async function poolWorker(
   if (up) Atomics.store(up, 0, 1); // no failed start (src/shapes/workers.ts)
   await outbox.put([-1, true, worker]);
   for await (const msg of iterMsg(inbox)) {
-    const [id, what, detail] = msg.data;
+    const [id, what, detail, each] = msg.data;
     if (what === "cancel") {
       if (running?.id === id) running.controller.abort(dataToError(detail));
       continue;
@@ -56,17 +58,41 @@ export async function poolWorker(
     ran++;
     // Not awaited here: the loop goes on reading, for a cancel of this task.
     last = (async () => {
-      setTaskSignal(controller.signal);
+      // A progress value that cannot be sent fails the task: the put's
+      // rejection is not the task's to catch (taskProgress does not wait).
+      let unsent: unknown;
+      setTaskContext({
+        signal: controller.signal,
+        progress(value) {
+          if (running?.id !== id) return;
+          outbox.put([id, "progress", value]).catch((error) => {
+            unsent ??= new TypeError(
+              `Cannot send taskProgress(value): ${(error as Error).message}`,
+              { cause: error },
+            );
+          });
+        },
+      });
       let outcome: PoolOutcome;
       let transfer: Transferable[] = [];
       try {
-        const value = await (await fnOf(spec))(...args);
+        const fn = await fnOf(spec);
+        let value: unknown;
+        if (each) {
+          // A chunk of pool.map: one call per input, in order.
+          const values: unknown[] = [];
+          for (const item of args) values.push(await fn(item));
+          value = values;
+        } else {
+          value = await fn(...args);
+        }
+        if (unsent !== undefined) throw unsent;
         transfer = takeTransfer(value);
         outcome = [id, true, value];
       } catch (error) {
         outcome = [id, false, errorToData(explain(error, spec))];
       }
-      setTaskSignal(undefined);
+      setTaskContext(undefined);
       running = undefined;
       try {
         await outbox.put(outcome, { transfer });

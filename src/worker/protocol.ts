@@ -41,15 +41,21 @@ export type MapResults = [
 ];
 
 /**
- * The pool to a worker: a task to run (`[id, spec, args]`), or the cancel
- * of the task with that id (`[id, "cancel", reason as data]`).
+ * The pool to a worker: a task to run (`[id, spec, args]`; with `each`,
+ * once per item of `args`, giving the array of results), or the cancel of
+ * the task with that id (`[id, "cancel", reason as data]`).
  */
 export type PoolJob =
-  | [id: number, spec: TaskSpec, args: unknown[]]
+  | [id: number, spec: TaskSpec, args: unknown[], each?: true]
   | [id: number, cancel: "cancel", reason: ErrorData | { value: unknown }];
 
 /**
- * A worker to the pool: `[-1, true, worker]` once it is up, then
- * `[id, true, value]` or `[id, false, error as data]` for each task.
+ * A worker to the pool: `[-1, true, worker]` once it is up, then for each
+ * task any `[id, "progress", value]` and last `[id, true, value]` or
+ * `[id, false, error as data]`.
  */
-export type PoolOutcome = [id: number, ok: boolean, value: unknown];
+export type PoolOutcome = [
+  id: number,
+  ok: boolean | "progress",
+  value: unknown,
+];
