@@ -52,3 +52,13 @@ export async function idle(
 export function one(x: number): number {
   return x + 1;
 }
+
+/** Waits for a go, then puts `n` numbers into `outQ`, one awaited put each. */
+export async function produce(
+  goQ: Queue<number>,
+  outQ: Queue<number>,
+  n: number,
+): Promise<void> {
+  await goQ.get();
+  for (let i = 0; i < n; i++) await outQ.put(i);
+}

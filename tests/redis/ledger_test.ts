@@ -44,17 +44,19 @@ test("Redis in, in-process out: a worker stopped before the owner took its put i
   await setup.putMany([1, 2]);
   await closeQueue(setup);
   const out = new Queue<number>({ name: "out" });
-  const gate = new Queue<string>({ name: "gate", maxsize: 1 });
   const cell = new Int32Array(new SharedArrayBuffer(12));
   const worker = run(
     task<Tasks, "relayIntoBlockedOwner">(tasks, "relayIntoBlockedOwner"),
     redis.url,
     inName,
     out,
-    gate,
     cell,
   );
-  await gate.get();
+  // The worker read its item (a put into a queue of this thread would say
+  // nothing: a put resolves before its batch is posted).
+  while (Atomics.load(cell, 2) === 0) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
   // From here until the worker is stopped this thread (the owner of `out`)
   // takes nothing in: the worker's put of 1 is posted, not accepted.
   Atomics.store(cell, 0, 1);

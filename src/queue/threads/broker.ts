@@ -14,6 +14,10 @@
  * - An end marker at the head is handed out only when no data item is held
  *   anywhere: a marker is never delivered while items before it could still
  *   come back, so no item is stranded behind it.
+ * - A bounded queue grants producers in other threads put credit ahead of
+ *   use: room set aside for them, so that a put with credit needs no round
+ *   trip. Items plus credit outstanding never exceed `maxsize`; credit a
+ *   producer did not use comes back when it gives it back or goes away.
  * @module
  */
 import { CLOSE, DONE, END } from "../../msg.ts";
@@ -40,6 +44,14 @@ export interface Consumer {
   acked: number;
   /** Hands it a batch (never empty, never more than its credit). */
   deliver(entries: Entry[]): void;
+}
+
+/** A producer in another thread that puts into a bounded queue with credit. */
+export interface Producer {
+  /** Credit granted and not yet used or given back. */
+  outstanding: number;
+  /** Hands it `n` more credit. */
+  grant(n: number): void;
 }
 
 interface BlockedPut {
@@ -76,6 +88,11 @@ export class Broker {
   #closed = 0;
   #sealed = false;
   #remote = 0;
+  #reserved = 0; // credit outstanding: room set aside for producers
+  #wanting = new Set<Producer>();
+  #granting = false;
+  /** The most credit one producer holds at a time. */
+  readonly creditCap: number;
 
   readonly maxAttempts: number;
   readonly #onDead: DeadLetterHandler;
@@ -88,6 +105,9 @@ export class Broker {
   ) {
     this.name = name;
     this.maxsize = maxsize > 0 ? maxsize : Infinity;
+    // A quarter of the bound each: several producers can stream at once,
+    // and what one sits on is a small part of the room.
+    this.creditCap = Math.max(1, Math.min(256, Math.floor(this.maxsize / 4)));
     this.maxAttempts = maxAttempts;
     this.#onDead = onDead;
   }
@@ -105,7 +125,7 @@ export class Broker {
   put(entries: Entry[], done?: () => void): boolean {
     let i = 0;
     if (this.#blocked.length === 0) {
-      const room = this.maxsize - this.#fifo.length;
+      const room = this.#room();
       const n = Math.min(room, entries.length);
       for (; i < n; i++) this.#accept(entries[i]);
     }
@@ -116,12 +136,76 @@ export class Broker {
 
   /** Appends one entry if there is room and nobody waits before it. */
   put1(entry: Entry): boolean {
-    if (this.#blocked.length > 0 || this.#fifo.length >= this.maxsize) {
-      return false;
-    }
+    if (this.#blocked.length > 0 || this.#room() <= 0) return false;
     this.#accept(entry);
     this.#schedule();
     return true;
+  }
+
+  /**
+   * Appends entries put with `producer`'s credit: their room was set aside,
+   * so they go in at once. Entries beyond its credit are put as by
+   * {@linkcode Broker.put}; returns `true` when all are in now.
+   */
+  putCredited(
+    entries: Entry[],
+    producer: Producer,
+    done?: () => void,
+  ): boolean {
+    const n = Math.min(entries.length, producer.outstanding);
+    producer.outstanding -= n;
+    this.#reserved -= n;
+    for (let i = 0; i < n; i++) this.#accept(entries[i]);
+    this.#scheduleGrants();
+    if (n === entries.length) {
+      this.#schedule();
+      return true;
+    }
+    return this.put(entries.slice(n), done);
+  }
+
+  /** `producer` asks for credit: granted as room allows, up to {@linkcode Broker.creditCap}. */
+  want(producer: Producer): void {
+    this.#wanting.add(producer);
+    this.#scheduleGrants();
+  }
+
+  /** `producer` gives back `n` credit it has not used (`Infinity`: all, it is gone). */
+  spare(producer: Producer, n: number): void {
+    const back = Math.min(n, producer.outstanding);
+    producer.outstanding -= back;
+    this.#reserved -= back;
+    if (n === Infinity) this.#wanting.delete(producer);
+    this.#schedule();
+  }
+
+  // Room not taken by items or set aside as credit.
+  #room(): number {
+    return this.maxsize - this.#fifo.length - this.#reserved;
+  }
+
+  // Grants wait for the end of the current burst: a reader draining a full
+  // queue item by item would otherwise send a grant per item.
+  #scheduleGrants(): void {
+    if (this.#granting || this.#wanting.size === 0) return;
+    this.#granting = true;
+    soon(() => {
+      this.#granting = false;
+      this.#grant();
+    });
+  }
+
+  #grant(): void {
+    for (const producer of this.#wanting) {
+      if (this.#blocked.length > 0) return; // earlier puts come first
+      const n = Math.min(this.#room(), this.creditCap - producer.outstanding);
+      // At its cap, it waits for its puts to arrive (see putCredited).
+      if (n <= 0) continue;
+      producer.outstanding += n;
+      this.#reserved += n;
+      this.#wanting.delete(producer);
+      producer.grant(n);
+    }
   }
 
   /** Appends one entry when there is room, behind earlier blocked puts; then calls `done`. */
@@ -311,11 +395,9 @@ export class Broker {
   // Room has opened: move blocked puts in, oldest first. Returns whether any moved.
   #admit(): boolean {
     let moved = false;
-    while (this.#blocked.length > 0 && this.#fifo.length < this.maxsize) {
+    while (this.#blocked.length > 0 && this.#room() > 0) {
       const put = this.#blocked.peek()!;
-      while (
-        put.index < put.entries.length && this.#fifo.length < this.maxsize
-      ) {
+      while (put.index < put.entries.length && this.#room() > 0) {
         this.#accept(put.entries[put.index++]);
         moved = true;
       }
@@ -323,6 +405,7 @@ export class Broker {
       this.#blocked.shift();
       put.done?.();
     }
+    if (this.#room() > 0) this.#scheduleGrants();
     return moved;
   }
 }

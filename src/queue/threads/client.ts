@@ -60,7 +60,6 @@ let flushScheduled = false;
 /** A batch of puts waiting for its owner's "accepted"; the last of a flush settles its group. */
 interface SentBatch {
   group: Group | undefined;
-  waiters: Waiter<void>[];
 }
 
 /** Every client transport of this thread, for the end of a task. */
@@ -102,11 +101,18 @@ export class ClientTransport implements Transport {
 
   #outbox: Entry[] = [];
   #group: Group | undefined; // the ledger's group of the outbox's puts
-  #outWaiters: Waiter<void>[] = []; // bounded queues only: they wait for "accepted"
-  #lost: Error | undefined; // an unbounded put that failed after it resolved
+  #lost: Error | undefined; // a put that failed after it resolved
   #sent = new Deque<SentBatch>();
   #posted = 0; // batches of puts posted, for flushBeforeExit
   #boundedWaiting = 0;
+  // Bounded queues: put credit from the owner, and puts waiting for it.
+  #credit = 0;
+  readonly #lowCredit: number;
+  #asking = false;
+  #used = 0; // credit used since the last idle check
+  #idleCheck = false;
+  #pending = new Deque<{ entry: Entry } & Waiter<void>>();
+  #pendingGroup: Group | undefined;
 
   #inbox = new Deque<Entry>();
   #readers: Waiter<Entry>[] = [];
@@ -137,6 +143,10 @@ export class ClientTransport implements Transport {
     this.name = descriptor.name;
     this.maxsize = descriptor.maxsize;
     this.#pace = new Pace(TARGET_MS, Math.min(MAX_WINDOW, this.maxsize), 1);
+    // Half the broker's credit cap (see broker.ts).
+    this.#lowCredit = Math.floor(
+      Math.max(1, Math.min(256, Math.floor(this.maxsize / 4))) / 2,
+    );
     this.#port = descriptor.port;
     this.#cell = descriptor.cell;
     this.#unlisten = runtime.listenPort(
@@ -186,15 +196,33 @@ export class ClientTransport implements Transport {
 
   put(entry: Entry): Promise<void> {
     if (this.#closed) return Promise.reject(this.#closed);
-    this.#group ??= ledger.begin();
-    this.#outbox.push(entry);
-    let accepted = RESOLVED;
     if (this.maxsize !== Infinity) {
-      accepted = new Promise<void>((resolve, reject) =>
-        this.#outWaiters.push({ resolve, reject })
+      // Into a bounded queue a put goes with credit (room the owner set
+      // aside) and then resolves as an unbounded one does; without credit
+      // it waits here, in order, until credit comes.
+      if (this.#credit > 0 && this.#pending.length === 0) {
+        this.#credit--;
+        this.#used++;
+        this.#enqueue(entry);
+        this.#ask();
+        return RESOLVED;
+      }
+      this.#pendingGroup ??= ledger.begin();
+      const waiting = new Promise<void>((resolve, reject) =>
+        this.#pending.push({ entry, resolve, reject })
       );
       this.#boundedWaiting++;
+      this.#ask();
+      this.#refresh();
+      return waiting;
     }
+    this.#enqueue(entry);
+    return RESOLVED;
+  }
+
+  #enqueue(entry: Entry): void {
+    this.#group ??= ledger.begin();
+    this.#outbox.push(entry);
     dirty.add(this);
     // A transfer goes at once: the sender's buffers are detached when put resolves.
     if (this.#outbox.length >= FLUSH_AT || entry.x) ClientTransport.#flushAll();
@@ -202,7 +230,60 @@ export class ClientTransport implements Transport {
       flushScheduled = true;
       soon(ClientTransport.#flushAll);
     }
-    return accepted;
+  }
+
+  // Asks for credit once it runs low (half the owner's cap, so that credit
+  // arrives before it is used up), and gives back credit left idle for a
+  // turn of the event loop: room set aside and unused could hold up other
+  // producers.
+  #ask(): void {
+    if (
+      !this.#asking &&
+      (this.#pending.length > 0 || this.#credit <= this.#lowCredit)
+    ) {
+      this.#asking = true;
+      this.#post({ t: "want" });
+    }
+    if (!this.#idleCheck && this.#credit > 0) {
+      this.#idleCheck = true;
+      soon(() => this.#checkIdle());
+    }
+  }
+
+  #checkIdle(): void {
+    this.#idleCheck = false;
+    if (this.#closed || this.#credit === 0) return;
+    if (this.#used > 0) {
+      this.#used = 0;
+      this.#idleCheck = true;
+      soon(() => this.#checkIdle());
+      return;
+    }
+    this.#post({ t: "spare", n: this.#credit });
+    this.#credit = 0;
+  }
+
+  // Credit came: waiting puts go out, oldest first, and resolve.
+  #granted(n: number): void {
+    this.#asking = false;
+    this.#credit += n;
+    if (this.#pending.length > 0) {
+      // The waiting puts' group is younger than the outbox's: post that first.
+      if (this.#outbox.length > 0) this.#flush();
+      else this.#group?.settle();
+      this.#group = this.#pendingGroup;
+      this.#pendingGroup = undefined;
+      while (this.#credit > 0 && this.#pending.length > 0) {
+        const put = this.#pending.shift()!;
+        this.#credit--;
+        this.#used++;
+        this.#boundedWaiting--;
+        this.#enqueue(put.entry);
+        put.resolve();
+      }
+      if (this.#pending.length > 0) this.#pendingGroup = ledger.begin();
+    }
+    this.#ask();
   }
 
   putMany(entries: Entry[]): Promise<void> {
@@ -366,11 +447,12 @@ export class ClientTransport implements Transport {
       case "accepted": {
         const batch = this.#sent.shift();
         if (!batch) break;
-        this.#boundedWaiting -= batch.waiters.length;
-        for (const waiter of batch.waiters) waiter.resolve();
         batch.group?.settle();
         break;
       }
+      case "room":
+        this.#granted(message.n);
+        break;
       case "synced":
         this.#syncs.get(message.id)?.();
         this.#syncs.delete(message.id);
@@ -399,30 +481,26 @@ export class ClientTransport implements Transport {
       return;
     }
     const entries = this.#outbox;
-    const waiters = this.#outWaiters;
     this.#outbox = [];
-    this.#outWaiters = [];
     try {
-      this.#send(entries, waiters, group);
+      this.#send(entries, group);
     } catch {
       // A value the put-time check could not see through (a host object):
       // each entry goes alone, and only the ones that cannot be cloned fail.
-      const bounded = waiters.length > 0;
       // Replies come in order: the last batch sent settles the group.
       let last: SentBatch | undefined;
       for (let i = 0; i < entries.length; i++) {
         try {
-          last = this.#send([entries[i]], bounded ? [waiters[i]] : []);
+          last = this.#send([entries[i]]);
         } catch (error) {
           const failure = cloneError(
             `put into queue "${this.name}"`,
             entries[i].d,
             error,
           );
-          if (bounded) {
-            this.#boundedWaiting--;
-            waiters[i].reject(failure);
-          } else this.#lost = failure;
+          this.#lost = failure;
+          // Its credit was never used: the owner still holds its room.
+          if (this.maxsize !== Infinity) this.#credit++;
         }
       }
       if (last) last.group = group;
@@ -431,15 +509,11 @@ export class ClientTransport implements Transport {
     this.#refresh();
   }
 
-  #send(
-    entries: Entry[],
-    waiters: Waiter<void>[],
-    group?: Group,
-  ): SentBatch {
+  #send(entries: Entry[], group?: Group): SentBatch {
     const transfer: Transferable[] = [];
     this.#post({ t: "put", b: pack(entries, transfer) }, transfer);
     this.#posted++;
-    const batch: SentBatch = { group, waiters };
+    const batch: SentBatch = { group };
     this.#sent.push(batch);
     return batch;
   }
@@ -457,11 +531,16 @@ export class ClientTransport implements Transport {
     // The queue is gone, and with it whatever those puts were for: let the
     // thread's other queues go on committing.
     for (let batch = this.#sent.shift(); batch; batch = this.#sent.shift()) {
-      for (const waiter of batch.waiters) waiter.reject(error);
       batch.group?.settle();
     }
     this.#group?.settle();
     this.#group = undefined;
+    for (let put = this.#pending.shift(); put; put = this.#pending.shift()) {
+      put.reject(error);
+    }
+    this.#pendingGroup?.settle();
+    this.#pendingGroup = undefined;
+    this.#credit = 0;
     this.#boundedWaiting = 0;
     for (const resolve of this.#syncs.values()) resolve();
     this.#syncs.clear();

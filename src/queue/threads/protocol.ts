@@ -21,8 +21,15 @@ export interface Batch {
 
 /** Client to owner. */
 export type ClientMessage =
-  /** Items put by the client; the owner answers `accepted` once they are all in. */
+  /**
+   * Items put by the client; the owner answers `accepted` once they are all
+   * in. Into a bounded queue, each uses one credit (see `room`).
+   */
   | { t: "put"; b: Batch }
+  /** Bounded queues: the client would like more put credit. */
+  | { t: "want" }
+  /** Bounded queues: the client gives back `n` credit it did not use. */
+  | { t: "spare"; n: number }
   /** `n` more items may be sent; the first `a` items held are finished. */
   | { t: "pull"; n: number; a: number }
   /** Answer `synced` once every earlier put of this client is in the queue. */
@@ -43,6 +50,8 @@ export type OwnerMessage =
   /** The client's oldest unanswered put is all in the queue. */
   | { t: "accepted"; z: number }
   | { t: "synced"; id: number; z: number }
+  /** Bounded queues: `n` more puts may be sent without waiting (room set aside). */
+  | { t: "room"; n: number; z: number }
   /** The owner's thread is ending: the queue is gone. */
   | { t: "gone"; z: number }
   /** The release is done; the port closes after this. */

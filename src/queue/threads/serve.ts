@@ -3,7 +3,7 @@
  * into broker calls and sends it what the broker hands out.
  * @module
  */
-import type { Broker, Consumer, Death } from "./broker.ts";
+import type { Broker, Consumer, Death, Producer } from "./broker.ts";
 import { readProgress, writeReceived } from "./progress.ts";
 import { runtime } from "../../runtime/mod.ts";
 import { Deque } from "../deque.ts";
@@ -59,6 +59,14 @@ export function serve(
       );
     },
   };
+  // Bounded queues only: the client's put credit (see broker.ts).
+  const producer: Producer = {
+    outstanding: 0,
+    grant(n) {
+      post({ t: "room", n, z: broker.size });
+    },
+  };
+  const bounded = broker.maxsize !== Infinity;
   const flushSyncs = () => {
     if (waiting > 0) return;
     for (const id of syncs) post({ t: "synced", id, z: broker.size });
@@ -69,6 +77,7 @@ export function serve(
     open = false;
     serving.delete(shut);
     broker.remove(consumer, death);
+    if (bounded) broker.spare(producer, Infinity);
     unlisten();
     port.close();
   };
@@ -84,9 +93,19 @@ export function serve(
           post({ t: "accepted", z: broker.size });
           flushSyncs();
         };
-        if (broker.put(unpack(message.b), accepted)) accepted();
+        const entries = unpack(message.b);
+        const now = bounded
+          ? broker.putCredited(entries, producer, accepted)
+          : broker.put(entries, accepted);
+        if (now) accepted();
         break;
       }
+      case "want":
+        if (bounded) broker.want(producer);
+        break;
+      case "spare":
+        if (bounded) broker.spare(producer, message.n);
+        break;
       case "pull":
         broker.ack(consumer, message.a);
         broker.credit(consumer, message.n);

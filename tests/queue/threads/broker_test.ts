@@ -515,3 +515,36 @@ test("broker: a large batch goes out at once; a small one on the next turn", asy
   b.put(Array.from({ length: 64 }, (_, i) => item(i + 1)));
   assert.equal(c.got.length, 65, "64 waiting go out without a turn");
 });
+
+test("put credit: items plus credit never exceed maxsize; unused credit comes back", async () => {
+  const broker = new Broker("q", 8, 3, () => {});
+  const grants: number[] = [];
+  const producer = { outstanding: 0, grant: (n: number) => grants.push(n) };
+  broker.want(producer);
+  await new Promise<void>((resolve) => soon(resolve));
+  assert.equal(broker.creditCap, 2);
+  assert.deepEqual(grants, [2]);
+  // One credit given back is room again; the other is not the owner's
+  // thread's to take.
+  broker.spare(producer, 1);
+  for (let i = 0; i < 7; i++) assert.equal(broker.put1(item(i)), true);
+  assert.equal(broker.put1(item(7)), false);
+  // A credited put goes in at once, even behind a blocked put.
+  let blockedIn = false;
+  assert.equal(broker.put([item(8)], () => blockedIn = true), false);
+  assert.equal(broker.putCredited([item(9)], producer), true);
+  assert.equal(broker.size, 8);
+  assert.equal(producer.outstanding, 0);
+  // No credit and no room: the producer asks in vain until a reader takes one.
+  broker.want(producer);
+  await new Promise<void>((resolve) => soon(resolve));
+  assert.deepEqual(grants, [2]);
+  assert.ok(broker.take());
+  await new Promise<void>((resolve) => soon(resolve));
+  assert.equal(blockedIn, true, "the older blocked put comes first");
+  assert.deepEqual(grants, [2]);
+  assert.ok(broker.take());
+  await new Promise<void>((resolve) => soon(resolve));
+  assert.deepEqual(grants, [2, 1]);
+  assert.equal(broker.size + producer.outstanding, 8);
+});
