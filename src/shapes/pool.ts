@@ -929,9 +929,16 @@ export class Pool<F extends TaskFunction = TaskFunction>
     each = false,
   ): Promise<R> {
     const { spec, options: own } = toSpec(given);
-    if (own.resourceLimits !== undefined) {
+    // A pool's warm workers run many tasks: one task's heap limit or
+    // narrowed permissions cannot hold for the worker it lands on, and a
+    // narrowed task must never run on a worker that is not.
+    if (own.resourceLimits !== undefined || own.deno !== undefined) {
       throw new TypeError(
-        `Cannot ${what}: resourceLimits bound a worker, not one task of a pool`,
+        `Cannot ${what}: ${
+          own.resourceLimits !== undefined
+            ? "resourceLimits"
+            : "deno.permissions"
+        } bound a worker, not one task of a pool; run such a task with run() or map()`,
       );
     }
     v.array(what, "args", args);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Pool, taskSignal, transfer, WorkerError } from "../../mod.ts";
+import { Pool, task, taskSignal, transfer, WorkerError } from "../../mod.ts";
 import { startScript } from "../_child.ts";
 import { here, runScript } from "../_helpers.ts";
 import {
@@ -250,6 +250,41 @@ pooled(
       return workers === 1 && idleWorkers === 1;
     });
     assert.equal(pool.stats().running, 0);
+  },
+);
+
+test(
+  "a task that bounds its worker (deno.permissions, resourceLimits) is refused: a warm worker runs other tasks too",
+  {
+    skip: "Bun" in globalThis &&
+      "Bun honours neither option, so task() refuses both already",
+  },
+  async () => {
+    const pool = new Pool({ maxWorkers: 1 });
+    try {
+      const [bounded, option] = "Deno" in globalThis
+        ? [
+          task((n: number) => n, { deno: { permissions: "none" } }),
+          "deno.permissions",
+        ]
+        : [
+          task((n: number) => n, {
+            resourceLimits: { maxOldGenerationSizeMb: 64 },
+          }),
+          "resourceLimits",
+        ];
+      await assert.rejects(
+        async () => await pool.run(bounded, 1),
+        (error: Error) =>
+          error instanceof TypeError &&
+          error.message.includes(
+            `${option} bound a worker, not one task of a pool`,
+          ),
+      );
+      assert.equal(await pool.run((n: number) => n + 1, 1), 2);
+    } finally {
+      await pool.close();
+    }
   },
 );
 
