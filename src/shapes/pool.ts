@@ -15,6 +15,7 @@ import {
   type TaskFunction,
   type TaskSpec,
   toSpec,
+  workerOptions,
 } from "../task.ts";
 import { checkTransferList, takeTransfer } from "../transfer.ts";
 import * as v from "../validate.ts";
@@ -932,12 +933,11 @@ export class Pool<F extends TaskFunction = TaskFunction>
     // A pool's warm workers run many tasks: one task's heap limit or
     // narrowed permissions cannot hold for the worker it lands on, and a
     // narrowed task must never run on a worker that is not.
-    if (own.resourceLimits !== undefined || own.deno !== undefined) {
+    const [bound] = Object.keys(workerOptions(own));
+    if (bound) {
       throw new TypeError(
         `Cannot ${what}: ${
-          own.resourceLimits !== undefined
-            ? "resourceLimits"
-            : "deno.permissions"
+          bound === "deno" ? "deno.permissions" : bound
         } bound a worker, not one task of a pool; run such a task with run() or map()`,
       );
     }
