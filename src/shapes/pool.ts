@@ -19,6 +19,7 @@ import {
 } from "../task.ts";
 import { checkTransferList, takeTransfer } from "../transfer.ts";
 import * as v from "../validate.ts";
+import { cloneError, findUncloneable } from "../wire.ts";
 import type { PoolJob, PoolOutcome } from "../worker/protocol.ts";
 
 // The emitted JavaScript keeps the layout and swaps the extension.
@@ -380,6 +381,18 @@ function finalError(errors: unknown[]): unknown {
 function before(a: Job, b: Job): boolean {
   return a.priority > b.priority ||
     (a.priority === b.priority && a.seq < b.seq);
+}
+
+// A job whose arguments cannot cross to the worker: say which argument (or
+// map input), as run() does, not the pool's inbox queue that refused it.
+function argumentError(job: Job, error: unknown): unknown {
+  const at = job.args.findIndex((arg) => findUncloneable(arg) !== undefined);
+  if (at < 0) return error;
+  return cloneError(
+    `run a pool task with ${job.each ? "input" : "argument"} ${at + 1}`,
+    job.args[at],
+    error,
+  );
 }
 
 const POOL_OPTIONS = [
@@ -1092,11 +1105,11 @@ export class Pool<F extends TaskFunction = TaskFunction>
         : [job.id, job.spec, job.args];
       slot.inbox.put(sent, { transfer: job.transfer })
         .catch((error) => {
-          fail(error);
+          fail(argumentError(job, error));
           this.#pump();
         });
     } catch (error) {
-      fail(error);
+      fail(argumentError(job, error));
     }
   }
 

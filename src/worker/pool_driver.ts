@@ -8,6 +8,7 @@ import { iterMsg } from "../queue/iter.ts";
 import type { Queue } from "../queue/queue.ts";
 import type { TaskFunction, TaskSpec } from "../task.ts";
 import { takeTransfer } from "../transfer.ts";
+import { cloneError } from "../wire.ts";
 import { explain, load } from "./load.ts";
 import type { PoolJob, PoolOutcome } from "./protocol.ts";
 import { setTaskContext } from "./task_signal.ts";
@@ -97,7 +98,11 @@ export async function poolWorker(
       try {
         await outbox.put(outcome, { transfer });
       } catch (error) {
-        await outbox.put([id, false, errorToData(error)]);
+        // Name the task's result, not the pool's outcome queue.
+        const failure = outcome[1] === true
+          ? cloneError("return the pool task's result", outcome[2], error)
+          : error;
+        await outbox.put([id, false, errorToData(failure)]);
       }
     })();
   }
