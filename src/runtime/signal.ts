@@ -23,3 +23,31 @@ export function onSignal(signal: Signal, handler: () => void): () => void {
   process.on(signal, handler);
   return () => process.off(signal, handler);
 }
+
+const SIGNAL_NUMBERS: Record<Signal, number> = { SIGINT: 2, SIGTERM: 15 };
+
+/**
+ * Sends `signal` to this process again, once workq's own listener is gone,
+ * so that it ends the process as it would have without workq: unless the
+ * program listens to it itself (`process.on`), then that listener decides.
+ * Deno's `Deno.addSignalListener` listeners cannot be seen, so on Deno the
+ * signal is always sent; where it cannot be, the process exits with the
+ * shell's code for it (128 + its number). A browser has no signals.
+ */
+export function raiseSignal(signal: Signal): void {
+  const { Deno: deno, process } = globalThis as Any;
+  if (deno?.kill) {
+    try {
+      deno.kill(deno.pid, signal);
+    } catch {
+      deno.exit(128 + SIGNAL_NUMBERS[signal]);
+    }
+    return;
+  }
+  if (!process?.kill || process.listenerCount?.(signal) > 0) return;
+  try {
+    process.kill(process.pid, signal);
+  } catch {
+    process.exit(128 + SIGNAL_NUMBERS[signal]);
+  }
+}

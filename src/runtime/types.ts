@@ -135,6 +135,11 @@ export interface Runtime {
    * never.
    */
   onSignal(signal: Signal, handler: () => void): () => void;
+  /**
+   * Ends the process as `signal`'s default would (once the handlers given
+   * to `onSignal` are gone), unless the program listens to it itself.
+   */
+  raiseSignal(signal: Signal): void;
   /** An environment variable, or `undefined` (also where reading it is not allowed). */
   env(name: string): string | undefined;
   /** Whether reading environment variable `name` is not allowed (Deno without `--allow-env`). */

@@ -10,7 +10,7 @@ import type {
   WorkerScope,
 } from "./types.ts";
 import { hookSelfExit } from "./self_exit.ts";
-import { onSignal } from "./signal.ts";
+import { onSignal, raiseSignal } from "./signal.ts";
 
 // deno-lint-ignore no-explicit-any
 type Any = any;
@@ -124,6 +124,7 @@ export const webRuntime: Runtime = {
   narrows: false,
   listenPort,
   onSignal,
+  raiseSignal,
   env,
   envDenied,
   terminal,

@@ -6,6 +6,7 @@
 import { dataToError, errorToData, WorkerError } from "../errors.ts";
 import { iterMsg } from "../queue/iter.ts";
 import { Queue } from "../queue/queue.ts";
+import { onInterrupt } from "./interrupt.ts";
 import { WorkerGroup } from "./workers.ts";
 import { run, type WorkerHandle } from "../worker/run.ts";
 import { runtime } from "../runtime/mod.ts";
@@ -453,7 +454,11 @@ const BACKOFF_OPTIONS = [
  * tasks with an error naming the last cause (a later task tries again).
  *
  * The process exits by itself once the pool is closed, or idle with
- * `minWorkers` 0 (after `idleTimeout`).
+ * `minWorkers` 0 (after `idleTimeout`). Ctrl-C (SIGINT) stops every pool not
+ * closed: their tasks reject with an error naming the interrupt, their
+ * workers are stopped, and SIGINT then ends the process as it would have
+ * without a pool (a program that listens to SIGINT itself with
+ * `process.on` keeps its say).
  *
  * @typeParam F The default task's signature, for {@linkcode Pool.exec}.
  * @example
@@ -501,6 +506,7 @@ export class Pool<F extends TaskFunction = TaskFunction>
   #closing = false;
   #closed: Promise<void> | undefined;
   #finish: (() => void) | undefined;
+  readonly #unlisten: () => void;
 
   /**
    * Makes a pool; no worker starts before the first task (or `minWorkers`).
@@ -562,6 +568,11 @@ export class Pool<F extends TaskFunction = TaskFunction>
     this.#default = o.task;
     this.#driver = task(driver, "poolWorker", { name: this.#name });
     this.#group = this.#newGroup();
+    this.#unlisten = onInterrupt(() =>
+      this.#destroy(
+        new Error(`Pool "${this.#name}" was interrupted (SIGINT)`),
+      )
+    );
     void this.#read();
     this.#fill();
   }
@@ -896,6 +907,7 @@ export class Pool<F extends TaskFunction = TaskFunction>
     if (!this.#closed) {
       this.#closing = true;
       this.#closed = new Promise<void>((resolve) => (this.#finish = resolve));
+      void this.#closed.then(() => this.#unlisten());
       this.#wind();
     }
     return this.#closed;
@@ -916,9 +928,12 @@ export class Pool<F extends TaskFunction = TaskFunction>
    * ```
    */
   destroy(): Promise<void> {
+    return this.#destroy(new Error(`Pool "${this.#name}" was destroyed`));
+  }
+
+  #destroy(error: Error): Promise<void> {
     const closed = this.close();
     this.#group.stop();
-    const error = new Error(`Pool "${this.#name}" was destroyed`);
     for (const job of this.#backlog.drain()) this.#cancel(job, error);
     for (const job of [...this.#running.values()]) this.#cancel(job, error);
     for (const job of [...this.#waiting]) this.#cancel(job, error);

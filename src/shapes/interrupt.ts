@@ -1,0 +1,59 @@
+/**
+ * Ctrl-C for the pools: one SIGINT listener for every pool not yet closed
+ * (several pools listening each on their own would each see the other's
+ * listener as the program's, and none would end the process). On SIGINT
+ * every pool is stopped, so that its pending tasks reject with an error
+ * naming the interrupt; once their workers are gone (or after
+ * {@linkcode STOP_BOUND_MS}) and the rejections' handlers had a turn, the
+ * signal is raised again and ends the process as it would have without a
+ * pool (unless the program listens to SIGINT itself: then that listener
+ * decides). A second SIGINT meanwhile raises it at once.
+ * @module
+ */
+import { runtime } from "../runtime/mod.ts";
+
+/** Milliseconds the pools' workers get to be gone before SIGINT is raised again. */
+export const STOP_BOUND_MS = 2000;
+
+const stops = new Set<() => Promise<void>>();
+let off: (() => void) | undefined;
+let interrupted = false;
+
+function raise(): void {
+  off?.();
+  off = undefined;
+  interrupted = false;
+  runtime.raiseSignal("SIGINT");
+}
+
+function onSigint(): void {
+  if (interrupted) return raise();
+  interrupted = true;
+  const stopped = Promise.allSettled([...stops].map((stop) => stop()));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const bound = new Promise((resolve) => {
+    timer = setTimeout(resolve, STOP_BOUND_MS);
+  });
+  void Promise.race([stopped, bound]).then(() => {
+    clearTimeout(timer);
+    // A macrotask: the rejected tasks' handlers (a log line, a reply) run first.
+    if (interrupted) setTimeout(() => interrupted && raise(), 0);
+  });
+}
+
+/**
+ * Calls `stop` on SIGINT, then ends the process as SIGINT would have.
+ * @param stop Stops one pool (rejecting its tasks); resolves once its
+ * workers are gone.
+ * @returns What stops listening for this pool (once it is closed).
+ */
+export function onInterrupt(stop: () => Promise<void>): () => void {
+  stops.add(stop);
+  off ??= runtime.onSignal("SIGINT", onSigint);
+  return () => {
+    stops.delete(stop);
+    if (stops.size > 0 || interrupted) return;
+    off?.();
+    off = undefined;
+  };
+}
