@@ -66,6 +66,7 @@ export {
   type PoolRunOptions,
   type PoolStats,
 } from "./shapes/pool.ts";
+export type { PoolTaskHandle } from "./shapes/pool_handle.ts";
 export { taskProgress, taskSignal } from "./worker/task_signal.ts";
 export { WorkerError, type WorkerFailure } from "./errors.ts";
 

@@ -7,6 +7,7 @@ import { dataToError, errorToData, WorkerError } from "../errors.ts";
 import { iterMsg } from "../queue/iter.ts";
 import { Queue } from "../queue/queue.ts";
 import { onInterrupt } from "./interrupt.ts";
+import { type PoolTaskHandle, startHandle } from "./pool_handle.ts";
 import { WorkerGroup } from "./workers.ts";
 import { run, type WorkerHandle } from "../worker/run.ts";
 import { runtime } from "../runtime/mod.ts";
@@ -627,6 +628,41 @@ export class Pool<F extends TaskFunction = TaskFunction>
     options?: PoolRunOptions,
   ): Promise<Awaited<ReturnType<G>>> {
     return this.#submit("run a pool task", task, args, options);
+  }
+
+  /**
+   * Runs `task` as {@linkcode Pool.runWith} does, and returns a handle
+   * rather than a promise: its `result`, its {@linkcode taskProgress}
+   * values as an async iterator (`progress`), and `cancel()`. Python's
+   * `executor.submit()`; the handle is not a promise itself (see
+   * {@linkcode PoolTaskHandle}).
+   * @param task A function (sent as source) or `task(url, name)`.
+   * @param args Its arguments, as an array, cloned when a worker takes the task.
+   * @param options As for `runWith`; its `signal` and `onProgress` work
+   * beside the handle's `cancel()` and `progress`.
+   * @returns The task's handle.
+   * @throws {TypeError} As `runWith`.
+   * @throws {RangeError} As `runWith`.
+   * @example
+   * ```ts
+   * import { Pool, taskProgress } from "@workq/workq";
+   * const pool = new Pool({ maxWorkers: 1 });
+   * const job = pool.submit((files: string[]) => {
+   *   for (const file of files) taskProgress(file);
+   *   return files.length;
+   * }, [["a.txt", "b.txt"]]);
+   * const seen: unknown[] = [];
+   * for await (const file of job.progress) seen.push(file);
+   * console.log(seen, await job.result); // ["a.txt", "b.txt"] 2
+   * await pool.close();
+   * ```
+   */
+  submit<G extends TaskFunction>(
+    task: Task<G>,
+    args: Parameters<G>,
+    options?: PoolRunOptions,
+  ): PoolTaskHandle<Awaited<ReturnType<G>>> {
+    return startHandle((o) => this.runWith(task, args, o), options);
   }
 
   /**
