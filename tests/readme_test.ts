@@ -88,6 +88,7 @@ const DOCS = [
   "docs/design.md",
   "docs/contributing.md",
   "docs/from_python.md",
+  "docs/from_pools.md",
   "docs/security.md",
 ];
 

@@ -28,8 +28,9 @@
  *   for (let i = 1; i <= n; i++) taskProgress(`step ${i}`);
  *   return n;
  * }, [2]);
- * for await (const step of job.progress) console.log(step); // step 1, step 2
- * console.log(await job.result); // 2
+ * const steps: unknown[] = [];
+ * for await (const step of job.progress) steps.push(step);
+ * console.log(steps, await job.result); // ["step 1", "step 2"] 2
  * await pool.close();
  * ```
  */
