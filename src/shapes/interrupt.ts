@@ -4,7 +4,7 @@
  * listener as the program's, and none would end the process). On SIGINT
  * every pool is stopped, so that its pending tasks reject with an error
  * naming the interrupt; once their workers are gone (or after
- * {@linkcode STOP_BOUND_MS}) and the rejections' handlers had a turn, the
+ * `STOP_BOUND_MS`) and the rejections' handlers had a turn, the
  * signal is raised again and ends the process as it would have without a
  * pool (unless the program listens to SIGINT itself: then that listener
  * decides). A second SIGINT meanwhile raises it at once.
@@ -12,8 +12,8 @@
  */
 import { runtime } from "../runtime/mod.ts";
 
-/** Milliseconds the pools' workers get to be gone before SIGINT is raised again. */
-export const STOP_BOUND_MS = 2000;
+// Milliseconds the pools' workers get to be gone before SIGINT is raised again.
+const STOP_BOUND_MS = 2000;
 
 const stops = new Set<() => Promise<void>>();
 let off: (() => void) | undefined;
