@@ -16,7 +16,7 @@ import type {
 } from "./types.ts";
 import { hookSelfExit } from "./self_exit.ts";
 import type { HostCommand, HostReport } from "./deno_host.ts";
-import { onSignal, raiseSignal } from "./signal.ts";
+import { onSignal, raiseSignal, signalListeners } from "./signal.ts";
 
 // deno_host.ts's key, spelt again: importing that module would run it here.
 const PARENT_PORT = "workq:parent-port";
@@ -303,6 +303,7 @@ export const nodeRuntime: Runtime = {
   workerScope,
   onSignal,
   raiseSignal,
+  signalListeners,
   env(name) {
     // Deno without --allow-env throws: an unreadable variable is an unset one.
     try {

@@ -7,6 +7,9 @@ import type { Signal } from "./types.ts";
 // deno-lint-ignore no-explicit-any
 type Any = any;
 
+// workq's own listeners (a Feeder's, a map's): Deno cannot count them.
+const ours: Record<Signal, number> = { SIGINT: 0, SIGTERM: 0 };
+
 /**
  * Calls `handler` on `signal` instead of the default exit, until the
  * returned function is called. Deno's `process.on("SIGINT")` does not
@@ -15,39 +18,50 @@ type Any = any;
  */
 export function onSignal(signal: Signal, handler: () => void): () => void {
   const { Deno: deno, process } = globalThis as Any;
+  let off: () => void;
   if (deno?.addSignalListener) {
     deno.addSignalListener(signal, handler);
-    return () => deno.removeSignalListener(signal, handler);
-  }
-  if (!process?.on) return () => {};
-  process.on(signal, handler);
-  return () => process.off(signal, handler);
+    off = () => deno.removeSignalListener(signal, handler);
+  } else if (process?.on) {
+    process.on(signal, handler);
+    off = () => process.off(signal, handler);
+  } else return () => {};
+  ours[signal]++;
+  let on = true;
+  return () => {
+    if (!on) return;
+    on = false;
+    ours[signal]--;
+    off();
+  };
 }
 
 const SIGNAL_NUMBERS: Record<Signal, number> = { SIGINT: 2, SIGTERM: 15 };
 
 /**
- * Sends `signal` to this process again, once workq's own listener is gone,
- * so that it ends the process as it would have without workq: unless the
- * program listens to it itself (`process.on`), then that listener decides.
- * Deno's `Deno.addSignalListener` listeners cannot be seen, so on Deno the
- * signal is always sent; where it cannot be, the process exits with the
- * shell's code for it (128 + its number). A browser has no signals.
+ * How many listeners of `signal` workq can see: on Node and Bun every
+ * `process.on` one (workq's own among them); on Deno only workq's own
+ * (Deno cannot list the program's `Deno.addSignalListener` ones).
+ */
+export function signalListeners(signal: Signal): number {
+  const { Deno: deno, process } = globalThis as Any;
+  if (deno?.addSignalListener) return ours[signal];
+  return process?.listenerCount?.(signal) ?? ours[signal];
+}
+
+/**
+ * Sends `signal` to this process again (once the listener that took it is
+ * gone, it ends the process as it would have without workq); where it
+ * cannot be sent, the process exits with the shell's code for it (128 +
+ * its number). A browser has no signals.
  */
 export function raiseSignal(signal: Signal): void {
   const { Deno: deno, process } = globalThis as Any;
-  if (deno?.kill) {
-    try {
-      deno.kill(deno.pid, signal);
-    } catch {
-      deno.exit(128 + SIGNAL_NUMBERS[signal]);
-    }
-    return;
-  }
-  if (!process?.kill || process.listenerCount?.(signal) > 0) return;
+  const code = 128 + SIGNAL_NUMBERS[signal];
   try {
-    process.kill(process.pid, signal);
+    if (deno?.kill) deno.kill(deno.pid, signal);
+    else process?.kill(process.pid, signal);
   } catch {
-    process.exit(128 + SIGNAL_NUMBERS[signal]);
+    (deno ?? process)?.exit(code);
   }
 }

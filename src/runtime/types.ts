@@ -136,9 +136,11 @@ export interface Runtime {
    */
   onSignal(signal: Signal, handler: () => void): () => void;
   /**
-   * Ends the process as `signal`'s default would (once the handlers given
-   * to `onSignal` are gone), unless the program listens to it itself.
+   * How many listeners of `signal` workq can see (on Deno only those given
+   * to `onSignal`; on Node and Bun every `process.on` one too).
    */
+  signalListeners(signal: Signal): number;
+  /** Sends `signal` to this process (its default ends it when no one listens). */
   raiseSignal(signal: Signal): void;
   /** An environment variable, or `undefined` (also where reading it is not allowed). */
   env(name: string): string | undefined;

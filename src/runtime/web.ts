@@ -10,7 +10,7 @@ import type {
   WorkerScope,
 } from "./types.ts";
 import { hookSelfExit } from "./self_exit.ts";
-import { onSignal, raiseSignal } from "./signal.ts";
+import { onSignal, raiseSignal, signalListeners } from "./signal.ts";
 
 // deno-lint-ignore no-explicit-any
 type Any = any;
@@ -125,6 +125,7 @@ export const webRuntime: Runtime = {
   listenPort,
   onSignal,
   raiseSignal,
+  signalListeners,
   env,
   envDenied,
   terminal,

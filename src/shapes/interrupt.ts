@@ -1,13 +1,14 @@
 /**
  * Ctrl-C for the pools: one SIGINT listener for every pool not yet closed
- * (several pools listening each on their own would each see the other's
- * listener as the program's, and none would end the process). On SIGINT
- * every pool is stopped, so that its pending tasks reject with an error
- * naming the interrupt; once their workers are gone (or after
- * `STOP_BOUND_MS`) and the rejections' handlers had a turn, the
- * signal is raised again and ends the process as it would have without a
- * pool (unless the program listens to SIGINT itself: then that listener
- * decides). A second SIGINT meanwhile raises it at once.
+ * (pools listening each on their own would each take another's listener
+ * for the program's, and none would end the process). On SIGINT every pool
+ * is stopped, so that its pending tasks reject with an error naming the
+ * interrupt; once their workers are gone (or after `STOP_BOUND_MS`) and the
+ * rejections' handlers had a turn, SIGINT is raised again and ends the
+ * process as it would have without a pool. Unless something else listened
+ * to it when it came (another shape of workq, or the program with
+ * `process.on`): then that listener decides, as it would have. A second
+ * SIGINT meanwhile raises it at once.
  * @module
  */
 import { runtime } from "../runtime/mod.ts";
@@ -17,18 +18,28 @@ const STOP_BOUND_MS = 2000;
 
 const stops = new Set<() => Promise<void>>();
 let off: (() => void) | undefined;
-let interrupted = false;
+// Set from a SIGINT until it is raised again: whether others listened then.
+let interrupt: { others: boolean } | undefined;
 
 function raise(): void {
-  off?.();
-  off = undefined;
-  interrupted = false;
+  const others = interrupt?.others;
+  interrupt = undefined;
+  if (stops.size === 0) unlisten();
+  if (others) return;
+  unlisten();
   runtime.raiseSignal("SIGINT");
 }
 
+function unlisten(): void {
+  off?.();
+  off = undefined;
+}
+
 function onSigint(): void {
-  if (interrupted) return raise();
-  interrupted = true;
+  if (interrupt) return raise();
+  // This listener is one of them.
+  const current = { others: runtime.signalListeners("SIGINT") > 1 };
+  interrupt = current;
   const stopped = Promise.allSettled([...stops].map((stop) => stop()));
   let timer: ReturnType<typeof setTimeout> | undefined;
   const bound = new Promise((resolve) => {
@@ -37,7 +48,7 @@ function onSigint(): void {
   void Promise.race([stopped, bound]).then(() => {
     clearTimeout(timer);
     // A macrotask: the rejected tasks' handlers (a log line, a reply) run first.
-    if (interrupted) setTimeout(() => interrupted && raise(), 0);
+    setTimeout(() => interrupt === current && raise(), 0);
   });
 }
 
@@ -52,8 +63,6 @@ export function onInterrupt(stop: () => Promise<void>): () => void {
   off ??= runtime.onSignal("SIGINT", onSigint);
   return () => {
     stops.delete(stop);
-    if (stops.size > 0 || interrupted) return;
-    off?.();
-    off = undefined;
+    if (stops.size === 0 && !interrupt) unlisten();
   };
 }

@@ -39,3 +39,15 @@ test(
     assert.match(out, /still running\n$/);
   },
 );
+
+test("a workq group listening to SIGINT beside the pools (a Feeder's) gets it once; it decides, and the process ends by itself", async () => {
+  const child = startScript(script, ["group"]);
+  await child.waitFor(/started/);
+  child.kill("SIGINT");
+  assert.equal(await child.exit(20_000), 0, child.stderr());
+  const out = child.stdout();
+  assert.match(out, /group stop: SIGINT 1\n/);
+  assert.doesNotMatch(out, /group stop: SIGINT 2/);
+  assert.match(out, /rejected: Pool "a" was interrupted \(SIGINT\)/);
+  assert.match(out, /rejected: Pool "b" was interrupted \(SIGINT\)/);
+});
