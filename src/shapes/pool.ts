@@ -458,8 +458,8 @@ const BACKOFF_OPTIONS = [
  * `minWorkers` 0 (after `idleTimeout`). Ctrl-C (SIGINT) stops every pool not
  * closed: their tasks reject with an error naming the interrupt, their
  * workers are stopped, and SIGINT then ends the process as it would have
- * without a pool (a program that listens to SIGINT itself with
- * `process.on` keeps its say).
+ * without a pool; if something else listened to SIGINT when it came (the
+ * program's `process.on`, a Feeder), that listener keeps its say.
  *
  * @typeParam F The default task's signature, for {@linkcode Pool.exec}.
  * @example
