@@ -249,8 +249,8 @@ export interface PoolStats {
    */
   utilization: number;
   /**
-   * Of each attempt, from the time its worker was given it to the time its
-   * outcome came back (message time included).
+   * Of each attempt, its run as its worker measured it (for one whose
+   * worker died, from the time the worker was given it to the death).
    */
   runTime: PoolPercentiles;
   /**
@@ -571,10 +571,17 @@ const BACKOFF_OPTIONS = [
  * to `minWorkers`), and are replaced when they die or after
  * `maxTasksPerWorker` tasks.
  *
- * Dispatch: a worker is given one task at a time, only when it is idle, and
- * the task given is the queued one of highest priority (equal priorities in
- * the order they were given). So no backlog waits inside a worker ahead of
- * a task of higher priority that comes later.
+ * Dispatch: the task given is always the queued one of highest priority
+ * (equal priorities in the order they were given), to a worker that runs
+ * fewer than `concurrencyPerWorker` tasks (1 by default). Beyond that, to
+ * save a round trip between short tasks, a busy worker is given more ahead
+ * of time only when that task's recent runs took under 250 µs on average
+ * (as its workers measured them, per task function, map chunks apart), and
+ * only while the work so measured ahead of it stays within 1 ms (and 1024
+ * tasks); a task with a `timeout` is never given ahead. So a task of higher
+ * priority that comes later waits at most about 1 ms behind prefetched
+ * ones, and a backlog of slow tasks stays in the pool. Orders to a worker,
+ * and its outcomes, go as one message per turn each way.
  *
  * A task is cancelled by its `signal` (or its `timeout`): a queued one never
  * starts; a running one sees {@linkcode taskSignal} abort and its worker
@@ -582,7 +589,9 @@ const BACKOFF_OPTIONS = [
  * worker stopped and replaced. Either way its promise rejects at once.
  *
  * A worker that dies mid-task rejects that task with a
- * {@linkcode WorkerError}; it is replaced. Workers that die before they are
+ * {@linkcode WorkerError} (the oldest `concurrencyPerWorker` it was given,
+ * those it may have been running); those prefetched behind them go back to
+ * the queue in their place. It is replaced. Workers that die before they are
  * up are replaced after a growing delay; five in a row reject the queued
  * tasks with an error naming the last cause (a later task tries again).
  *
