@@ -4,6 +4,7 @@
 //   node scripts/bench.mjs                  # bench/suite.ts on Node 24, Bun, Deno
 //   node scripts/bench.mjs core_bench.ts    # another file of bench/
 //   node scripts/bench.mjs bounded_bench.ts # bounded against unbounded puts
+//   node scripts/bench.mjs pool_bench.ts    # issue 15's Pool targets
 //   node scripts/bench.mjs suite.ts node24  # only some runtimes (node24, bun, deno)
 //
 // The suite's peers (piscina, tinypool, workerpool, poolifier), pinned in
@@ -30,6 +31,14 @@ const denoFlags = name === "core_bench.ts" || name === "bounded_bench.ts"
   ? ["--allow-read", "--allow-write", "--allow-env"]
   : name === "redis_bench.ts"
   ? ["--allow-read", "--allow-env", "--allow-run", "--allow-net"]
+  : name === "pool_bench.ts"
+  ? [
+    "--allow-read",
+    "--allow-write",
+    "--allow-env",
+    "--allow-run",
+    "--allow-sys",
+  ]
   : ["--allow-read", "--allow-write", "--allow-env", "--allow-run"];
 
 // Installs bench/<folder>/package.json's pins, once per change of it.
@@ -48,7 +57,7 @@ function ensureBenchDeps(folder) {
   ], { cwd: dir, stdio: ["ignore", "inherit", "inherit"] });
   writeFileSync(stamp, manifest);
 }
-if (name === "suite.ts") ensureBenchDeps("peers");
+if (name === "suite.ts" || name === "pool_bench.ts") ensureBenchDeps("peers");
 if (name === "redis_bench.ts") {
   ensureDevDeps(); // ioredis, for workq's side
   ensureRedisServer();

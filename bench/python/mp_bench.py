@@ -1,6 +1,6 @@
 """Python's multiprocessing on the same workloads as bench/suite.ts.
 
-    python3 bench/python/mp_bench.py [repeats]
+    python3 bench/python/mp_bench.py [repeats] [figure ...]
 
 Prints one line on stdout, RESULT and a JSON object (figures are medians of
 `repeats`, 5 by default), which bench/suite.ts reads:
@@ -12,6 +12,7 @@ Prints one line on stdout, RESULT and a JSON object (figures are medians of
 - pool_tasks_per_s: 100,000 tiny tasks (x -> x + 1) submitted one by one with
   Pool(2).apply_async, then every result collected; tasks/s.
 The pools are created and warmed before timing, as the JS pools are.
+Figures named after `repeats` (e.g. pool_map) are the only ones measured.
 """
 
 import json
@@ -76,20 +77,27 @@ def pool_tasks(pool):
 
 def main():
     repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    only = set(sys.argv[2:])
+    wanted = lambda name: not only or name in only
     result = {
         "python": sys.version.split()[0],
         "start_method": mp.get_start_method(),
         "repeats": repeats,
     }
-    result["queue_sum_ms"] = statistics.median(queue_sum() for _ in range(repeats))
+    if wanted("queue_sum_ms"):
+        result["queue_sum_ms"] = statistics.median(
+            queue_sum() for _ in range(repeats)
+        )
     with mp.Pool(WORKERS) as pool:
         pool.map(inc, range(100))  # warm
-        result["pool_map_per_s"] = statistics.median(
-            pool_map(pool) for _ in range(repeats)
-        )
-        result["pool_tasks_per_s"] = statistics.median(
-            pool_tasks(pool) for _ in range(repeats)
-        )
+        if wanted("pool_map"):
+            result["pool_map_per_s"] = statistics.median(
+                pool_map(pool) for _ in range(repeats)
+            )
+        if wanted("pool_tasks"):
+            result["pool_tasks_per_s"] = statistics.median(
+                pool_tasks(pool) for _ in range(repeats)
+            )
     print("RESULT " + json.dumps(result))
 
 

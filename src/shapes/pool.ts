@@ -4,8 +4,6 @@
  * @module
  */
 import { dataToError, errorToData, WorkerError } from "../errors.ts";
-import { iterMsg } from "../queue/iter.ts";
-import { Queue } from "../queue/queue.ts";
 import { onInterrupt } from "./interrupt.ts";
 import { type PoolTaskHandle, startHandle } from "./pool_handle.ts";
 import { WorkerGroup } from "./workers.ts";
@@ -15,14 +13,15 @@ import {
   type Task,
   task,
   type TaskFunction,
+  type TaskOptions,
   type TaskSpec,
   toSpec,
   workerOptions,
 } from "../task.ts";
-import { checkTransferList, takeTransfer } from "../transfer.ts";
+import { checkTransferList, takeTransfer, transfer } from "../transfer.ts";
 import * as v from "../validate.ts";
 import { cloneError, findUncloneable } from "../wire.ts";
-import type { PoolJob, PoolOutcome } from "../worker/protocol.ts";
+import type { PoolBatch, PoolJob } from "../worker/protocol.ts";
 
 // The emitted JavaScript keeps the layout and swaps the extension.
 const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
@@ -43,6 +42,14 @@ export interface PoolOptions<F extends TaskFunction = TaskFunction> {
    * its worker is stopped and replaced. @default 1000
    */
   cancelGrace?: number;
+  /**
+   * Tasks one worker runs at once: an async task holds its place until its
+   * promise settles, so several that mostly wait (on I/O, timers) overlap
+   * on one thread. With more than 1, {@linkcode taskSignal} and
+   * {@linkcode taskProgress} work in a task's synchronous start only (read
+   * the signal before the first `await`). @default 1
+   */
+  concurrencyPerWorker?: number;
   /** The task {@linkcode Pool.exec} runs. */
   task?: Task<F>;
   /** The workers' name, before their number. @default "pool" */
@@ -244,8 +251,8 @@ export interface PoolStats {
    */
   utilization: number;
   /**
-   * Of each attempt, from the time its worker was given it to the time its
-   * outcome came back (message time included).
+   * Of each attempt, its run as its worker measured it (for one whose
+   * worker died, from the time the worker was given it to the death).
    */
   runTime: PoolPercentiles;
   /**
@@ -260,6 +267,12 @@ interface Job {
   seq: number;
   priority: number;
   spec: TaskSpec;
+  // The spec's number, which a worker learns once; the key of its run-time
+  // estimate (a map chunk's apart from the task's); that estimate when the
+  // job was given to its worker.
+  specId: number;
+  estKey: number;
+  est: number;
   args: unknown[];
   transfer: Transferable[];
   timeout: number;
@@ -279,65 +292,113 @@ interface Job {
   worker?: Slot;
   timer?: ReturnType<typeof setTimeout>;
   retryTimer?: ReturnType<typeof setTimeout>;
-  offs: (() => void)[];
+  grace?: ReturnType<typeof setTimeout>;
+  offs: (() => void)[] | undefined;
   settle(ok: boolean, value: unknown): void;
 }
 
 interface Slot {
   id: number;
   handle: WorkerHandle<unknown>;
-  inbox: Queue<PoolJob>;
+  port: MessagePort;
+  unlisten: () => void;
   up: boolean;
   leaving: boolean;
+  // Outcomes received, and tasks given.
   ran: number;
-  job?: Job;
+  given: number;
+  // Its tasks not yet over, in the order given; their estimated work (of
+  // those with an estimate) and how many have none.
+  jobs: Map<number, Job>;
+  ahead: number;
+  unknown: number;
+  busySince: number;
+  // The spec numbers it has learned.
+  known: Set<number>;
+  // Orders of this turn, not yet sent (flat, see PoolBatch), and what each
+  // moves.
+  out: PoolBatch;
+  moves: (Transferable[] | undefined)[];
+  flushing: boolean;
   idleTimer?: ReturnType<typeof setTimeout>;
-  grace?: ReturnType<typeof setTimeout>;
 }
 
-// Higher priority first, then first come: a binary heap.
+// Prefetch (see the class's Dispatch paragraph): a worker that is busy is
+// given a task too only when that task's recent runs took under SHORT_MS on
+// average, while the work measured ahead of it stays within AHEAD_MS and
+// under MAX_AHEAD tasks.
+const SHORT_MS = 0.25;
+const AHEAD_MS = 1;
+const MAX_AHEAD = 1024;
+
+// Higher priority first, then first come: a first-in first-out list per
+// priority, so that the common case (one priority) costs no comparisons. A
+// job pushed back (a retry, a task of a dead worker) goes back into its
+// place by its number.
+interface Level {
+  priority: number;
+  jobs: Job[];
+  head: number;
+}
+
 class Backlog {
-  #items: Job[] = [];
+  // By priority, highest first.
+  #levels: Level[] = [];
+  #size = 0;
 
   get size(): number {
-    return this.#items.length;
+    return this.#size;
   }
 
   push(job: Job): void {
-    const items = this.#items;
-    items.push(job);
-    let i = items.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!before(items[i], items[parent])) break;
-      [items[i], items[parent]] = [items[parent], items[i]];
-      i = parent;
+    const levels = this.#levels;
+    let at = 0;
+    while (at < levels.length && levels[at].priority > job.priority) at++;
+    let level = levels[at];
+    if (level?.priority !== job.priority) {
+      level = { priority: job.priority, jobs: [], head: 0 };
+      levels.splice(at, 0, level);
     }
+    this.#size++;
+    const jobs = level.jobs;
+    if (jobs.length === level.head || jobs[jobs.length - 1].seq < job.seq) {
+      jobs.push(job);
+      return;
+    }
+    let lo = level.head;
+    let hi = jobs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (jobs[mid].seq < job.seq) lo = mid + 1;
+      else hi = mid;
+    }
+    jobs.splice(lo, 0, job);
+  }
+
+  peek(): Job | undefined {
+    const level = this.#levels[0];
+    return level?.jobs[level.head];
   }
 
   pop(): Job | undefined {
-    const items = this.#items;
-    const top = items[0];
-    const last = items.pop();
-    if (items.length > 0 && last) {
-      items[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let best = i;
-        if (l < items.length && before(items[l], items[best])) best = l;
-        if (r < items.length && before(items[r], items[best])) best = r;
-        if (best === i) break;
-        [items[i], items[best]] = [items[best], items[i]];
-        i = best;
-      }
+    const level = this.#levels[0];
+    if (!level) return undefined;
+    const job = level.jobs[level.head++];
+    this.#size--;
+    if (level.head === level.jobs.length) this.#levels.shift();
+    else if (level.head >= 1024 && level.head * 2 >= level.jobs.length) {
+      // What was taken is let go of, a half at a time.
+      level.jobs = level.jobs.slice(level.head);
+      level.head = 0;
     }
-    return top;
+    return job;
   }
 
   drain(): Job[] {
-    return this.#items.splice(0);
+    const all = this.#levels.flatMap((l) => l.jobs.slice(l.head));
+    this.#levels = [];
+    this.#size = 0;
+    return all;
   }
 }
 
@@ -380,11 +441,6 @@ function finalError(errors: unknown[]): unknown {
   );
 }
 
-function before(a: Job, b: Job): boolean {
-  return a.priority > b.priority ||
-    (a.priority === b.priority && a.seq < b.seq);
-}
-
 // A job whose arguments cannot cross to the worker: say which argument (or
 // map input), as run() does, not the pool's inbox queue that refused it.
 function argumentError(job: Job, error: unknown): unknown {
@@ -397,12 +453,90 @@ function argumentError(job: Job, error: unknown): unknown {
   );
 }
 
+const NO_TRANSFER: Transferable[] = [];
+
+interface RunSettings {
+  priority: number;
+  timeout: number;
+  retries: number;
+  retryIf: Job["retryIf"];
+  onProgress: Job["onProgress"];
+  backoff: Required<PoolBackoff>;
+}
+
+const DEFAULT_RUN: RunSettings = Object.freeze({
+  priority: 0,
+  timeout: Infinity,
+  retries: 0,
+  retryIf: undefined,
+  onProgress: undefined,
+  backoff: Object.freeze({
+    delay: 100,
+    factor: 2,
+    maxDelay: 10_000,
+    jitter: 1,
+  }),
+});
+
+// The options of one run, checked, with their defaults.
+function runOptions(
+  what: string,
+  o: PoolRunOptions,
+  own: TaskOptions,
+): RunSettings {
+  const priority = v.number(what, "options.priority", o.priority, 0);
+  const timeout = v.number(
+    what,
+    "options.timeout",
+    o.timeout,
+    own.timeout ?? Infinity,
+    { min: 0 },
+  );
+  v.signal(what, "options.signal", o.signal);
+  v.array(what, "options.transfer", o.transfer);
+  if (o.transfer) checkTransferList(what, "options.transfer", o.transfer);
+  const retries = v.number(what, "options.retries", o.retries, 0, {
+    min: 0,
+    integer: true,
+  });
+  const retryIf = v.callback<Job["retryIf"]>(
+    what,
+    "options.retryIf",
+    o.retryIf,
+  );
+  const onProgress = v.callback<Job["onProgress"]>(
+    what,
+    "options.onProgress",
+    o.onProgress,
+  );
+  const b = v.options(what, "options.backoff", o.backoff, BACKOFF_OPTIONS);
+  const backoff = {
+    delay: v.number(what, "options.backoff.delay", b.delay, 100, { min: 0 }),
+    factor: v.number(what, "options.backoff.factor", b.factor, 2, {
+      min: 1,
+    }),
+    maxDelay: v.number(
+      what,
+      "options.backoff.maxDelay",
+      b.maxDelay,
+      10_000,
+      { min: 0 },
+    ),
+    jitter: v.number(what, "options.backoff.jitter", b.jitter, 1, {
+      min: 0,
+      max: 1,
+    }),
+  };
+  return { priority, timeout, retries, retryIf, onProgress, backoff };
+}
+
 const POOL_OPTIONS = [
   "minWorkers",
   "maxWorkers",
   "idleTimeout",
   "maxTasksPerWorker",
   "cancelGrace",
+  "concurrencyPerWorker",
   "task",
   "name",
 ] as const satisfies readonly (keyof PoolOptions)[];
@@ -439,10 +573,17 @@ const BACKOFF_OPTIONS = [
  * to `minWorkers`), and are replaced when they die or after
  * `maxTasksPerWorker` tasks.
  *
- * Dispatch: a worker is given one task at a time, only when it is idle, and
- * the task given is the queued one of highest priority (equal priorities in
- * the order they were given). So no backlog waits inside a worker ahead of
- * a task of higher priority that comes later.
+ * Dispatch: the task given is always the queued one of highest priority
+ * (equal priorities in the order they were given), to a worker that runs
+ * fewer than `concurrencyPerWorker` tasks (1 by default). Beyond that, to
+ * save a round trip between short tasks, a busy worker is given more ahead
+ * of time only when that task's recent runs took under 250 µs on average
+ * (as its workers measured them, per task function, map chunks apart), and
+ * only while the work so measured ahead of it stays within 1 ms (and 1024
+ * tasks); a task with a `timeout` is never given ahead. So a task of higher
+ * priority that comes later waits at most about 1 ms behind prefetched
+ * ones, and a backlog of slow tasks stays in the pool. Orders to a worker,
+ * and its outcomes, go as one message per turn each way.
  *
  * A task is cancelled by its `signal` (or its `timeout`): a queued one never
  * starts; a running one sees {@linkcode taskSignal} abort and its worker
@@ -450,7 +591,9 @@ const BACKOFF_OPTIONS = [
  * worker stopped and replaced. Either way its promise rejects at once.
  *
  * A worker that dies mid-task rejects that task with a
- * {@linkcode WorkerError}; it is replaced. Workers that die before they are
+ * {@linkcode WorkerError} (the oldest `concurrencyPerWorker` it was given,
+ * those it may have been running); those prefetched behind them go back to
+ * the queue in their place. It is replaced. Workers that die before they are
  * up are replaced after a growing delay; five in a row reject the queued
  * tasks with an error naming the last cause (a later task tries again).
  *
@@ -483,11 +626,20 @@ export class Pool<F extends TaskFunction = TaskFunction>
   readonly #grace: number;
   readonly #default: Task<F> | undefined;
   readonly #driver: Task;
-  readonly #outbox = new Queue<PoolOutcome>({ name: "pool-outcomes" });
+  readonly #concurrency: number;
   readonly #backlog = new Backlog();
   readonly #slots = new Map<number, Slot>();
   readonly #bySlot = new Map<WorkerHandle<unknown>, Slot>();
+  // Workers up and not leaving; those of them without a task.
+  readonly #ready: Slot[] = [];
   readonly #idle: Slot[] = [];
+  // Spec numbers by key, and run-time estimates (ms) by estimate key.
+  readonly #specIds = new Map<string, number>();
+  readonly #tasks = new WeakMap<
+    object,
+    { spec: TaskSpec; own: TaskOptions; specId: number }
+  >();
+  readonly #est: number[] = [];
   readonly #running = new Map<number, Job>();
   // Jobs between a failed attempt and their retry.
   readonly #waiting = new Set<Job>();
@@ -553,6 +705,13 @@ export class Pool<F extends TaskFunction = TaskFunction>
     this.#grace = v.number(what, "options.cancelGrace", o.cancelGrace, 1000, {
       min: 0,
     });
+    this.#concurrency = v.number(
+      what,
+      "options.concurrencyPerWorker",
+      o.concurrencyPerWorker,
+      1,
+      { min: 1, integer: true },
+    );
     this.#name = v.string(what, "options.name", o.name, "pool");
     if (o.task !== undefined) {
       try {
@@ -574,7 +733,6 @@ export class Pool<F extends TaskFunction = TaskFunction>
         new Error(`Pool "${this.#name}" was interrupted (SIGINT)`),
       )
     );
-    void this.#read();
     this.#fill();
   }
 
@@ -727,9 +885,10 @@ export class Pool<F extends TaskFunction = TaskFunction>
       ordered: true,
     });
     return (async () => {
-      const out: Awaited<ReturnType<G>>[] = [];
-      for await (const value of results) out.push(value as never);
-      return out;
+      // A chunk's results at once: no await per input.
+      let out: unknown[] = [];
+      for await (const values of results) out = out.concat(values);
+      return out as Awaited<ReturnType<G>>[];
     })();
   }
 
@@ -765,21 +924,25 @@ export class Pool<F extends TaskFunction = TaskFunction>
     options?: PoolMapOptions,
   ): AsyncGenerator<Awaited<ReturnType<G>>, void, undefined> {
     const what = "map over a pool";
-    return this.#imap(
+    const chunks = this.#imap(
       what,
       task,
       inputs,
       v.options(what, "options", options, MAP_OPTIONS),
-    ) as AsyncGenerator<Awaited<ReturnType<G>>, void, undefined>;
+    );
+    return (async function* () {
+      for await (const values of chunks) yield* values;
+    })() as AsyncGenerator<Awaited<ReturnType<G>>, void, undefined>;
   }
 
-  // Checks now (a generator's body runs only at its first next()).
+  // Checks now (a generator's body runs only at its first next()); yields
+  // each chunk's results.
   #imap(
     what: string,
     given: Task,
     inputs: Iterable<unknown> | AsyncIterable<unknown>,
     o: PoolMapOptions,
-  ): AsyncGenerator<unknown, void, undefined> {
+  ): AsyncGenerator<unknown[], void, undefined> {
     toSpec(given);
     const iterable = inputs !== null && typeof inputs === "object" &&
       (Symbol.iterator in inputs || Symbol.asyncIterator in inputs);
@@ -831,15 +994,16 @@ export class Pool<F extends TaskFunction = TaskFunction>
     ordered: boolean,
     priority: number,
     signal: AbortSignal | undefined,
-  ): AsyncGenerator<unknown, void, undefined> {
+  ): AsyncGenerator<unknown[], void, undefined> {
     // Cancels the chunks in flight when the map ends early.
     const stop = new AbortController();
     const abort = () => stop.abort(signal!.reason);
     if (signal?.aborted) abort();
     signal?.addEventListener("abort", abort, { once: true });
-    const it = Symbol.asyncIterator in inputs
-      ? (inputs as AsyncIterable<unknown>)[Symbol.asyncIterator]()
-      : (inputs as Iterable<unknown>)[Symbol.iterator]();
+    const sync = !(Symbol.asyncIterator in inputs);
+    const it = sync
+      ? (inputs as Iterable<unknown>)[Symbol.iterator]()
+      : (inputs as AsyncIterable<unknown>)[Symbol.asyncIterator]();
     interface Chunk {
       ready: Promise<Chunk>;
       values?: unknown[];
@@ -854,7 +1018,10 @@ export class Pool<F extends TaskFunction = TaskFunction>
         while (!ended && flight.length < 2 * this.#max) {
           const items: unknown[] = [];
           while (items.length < chunkSize) {
-            const next = await it.next();
+            // A sync input is read without a turn per input.
+            const next = sync
+              ? it.next() as IteratorResult<unknown>
+              : await it.next();
             if (next.done) {
               ended = true;
               break;
@@ -878,7 +1045,7 @@ export class Pool<F extends TaskFunction = TaskFunction>
         );
         flight.splice(flight.indexOf(done), 1);
         if (done.failed) throw done.error;
-        yield* done.values!;
+        yield done.values!;
       }
       finished = true;
     } finally {
@@ -909,7 +1076,9 @@ export class Pool<F extends TaskFunction = TaskFunction>
   stats(): PoolStats {
     const now = performance.now();
     let busy = this.#busy;
-    for (const job of this.#running.values()) busy += now - job.startedAt;
+    for (const slot of this.#slots.values()) {
+      if (slot.jobs.size > 0) busy += now - slot.busySince;
+    }
     const capacity = this.#max * (now - this.#born);
     return {
       queued: this.#queued,
@@ -986,13 +1155,14 @@ export class Pool<F extends TaskFunction = TaskFunction>
     return this.close();
   }
 
-  #submit<R>(
+  // What a task is, once per function or task(): its spec, options and
+  // spec number (a worker learns a spec once, by number).
+  #taskOf(
     what: string,
     given: Task,
-    args: unknown[],
-    options: PoolRunOptions | undefined,
-    each = false,
-  ): Promise<R> {
+  ): { spec: TaskSpec; own: TaskOptions; specId: number } {
+    const known = this.#tasks.get(given as object);
+    if (known) return known;
     const { spec, options: own } = toSpec(given);
     // A pool's warm workers run many tasks: one task's heap limit or
     // narrowed permissions cannot hold for the worker it lands on, and a
@@ -1005,56 +1175,51 @@ export class Pool<F extends TaskFunction = TaskFunction>
         } bound a worker, not one task of a pool; run such a task with run() or map()`,
       );
     }
+    const key = spec.kind === "module"
+      ? `${spec.module}#${spec.export}#${spec.site}`
+      : `${spec.name}\0${spec.source}`;
+    let specId = this.#specIds.get(key);
+    if (specId === undefined) {
+      specId = this.#specIds.size;
+      this.#specIds.set(key, specId);
+    }
+    const task = { spec, own, specId };
+    this.#tasks.set(given as object, task);
+    return task;
+  }
+
+  #submit<R>(
+    what: string,
+    given: Task,
+    args: unknown[],
+    options: PoolRunOptions | undefined,
+    each = false,
+  ): Promise<R> {
+    const { spec, own, specId } = this.#taskOf(what, given);
     v.array(what, "args", args);
-    const o = v.options(what, "options", options, RUN_OPTIONS);
-    const priority = v.number(what, "options.priority", o.priority, 0);
-    const timeout = v.number(
-      what,
-      "options.timeout",
-      o.timeout,
-      own.timeout ?? Infinity,
-      { min: 0 },
-    );
-    v.signal(what, "options.signal", o.signal);
-    v.array(what, "options.transfer", o.transfer);
-    if (o.transfer) checkTransferList(what, "options.transfer", o.transfer);
-    const retries = v.number(what, "options.retries", o.retries, 0, {
-      min: 0,
-      integer: true,
-    });
-    const retryIf = v.callback<Job["retryIf"]>(
-      what,
-      "options.retryIf",
-      o.retryIf,
-    );
-    const onProgress = v.callback<Job["onProgress"]>(
-      what,
-      "options.onProgress",
-      o.onProgress,
-    );
-    const b = v.options(what, "options.backoff", o.backoff, BACKOFF_OPTIONS);
-    const backoff = {
-      delay: v.number(what, "options.backoff.delay", b.delay, 100, { min: 0 }),
-      factor: v.number(what, "options.backoff.factor", b.factor, 2, {
-        min: 1,
-      }),
-      maxDelay: v.number(
-        what,
-        "options.backoff.maxDelay",
-        b.maxDelay,
-        10_000,
-        { min: 0 },
-      ),
-      jitter: v.number(what, "options.backoff.jitter", b.jitter, 1, {
-        min: 0,
-        max: 1,
-      }),
-    };
+    const o = options === undefined
+      ? undefined
+      : v.options(what, "options", options, RUN_OPTIONS);
+    // A run without options (the common call) takes the defaults as they are.
+    const {
+      priority,
+      timeout,
+      retries,
+      retryIf,
+      onProgress,
+      backoff,
+    } = o === undefined && own.timeout === undefined
+      ? DEFAULT_RUN
+      : runOptions(what, o ?? {}, own);
     if (this.#closing) {
       throw new TypeError(`Cannot ${what}: pool "${this.#name}" is closed`);
     }
-    const transfer = [...(o.transfer ?? [])];
-    for (const arg of args) transfer.push(...takeTransfer(arg));
+    let transfer = NO_TRANSFER;
+    if (o?.transfer) transfer = [...o.transfer];
+    for (const arg of args) {
+      const moved = takeTransfer(arg);
+      if (moved.length > 0) transfer = [...transfer, ...moved];
+    }
     if (retries > 0 && transfer.length > 0) {
       throw new TypeError(
         `Cannot ${what}: options.retries with moved arguments (transfer): a retry would find them detached; copy them instead`,
@@ -1067,6 +1232,9 @@ export class Pool<F extends TaskFunction = TaskFunction>
         seq: this.#seq,
         priority,
         spec,
+        specId,
+        estKey: 2 * specId + (each ? 1 : 0),
+        est: Infinity,
         args,
         transfer,
         timeout,
@@ -1080,17 +1248,17 @@ export class Pool<F extends TaskFunction = TaskFunction>
         readyAt: performance.now(),
         startedAt: 0,
         settled: false,
-        offs: [],
+        offs: undefined,
         settle: (ok, value) => {
           if (job.settled) return;
           job.settled = true;
           clearTimeout(job.timer);
-          for (const off of job.offs.splice(0)) off();
+          if (job.offs) { for (const off of job.offs.splice(0)) off(); }
           if (ok) resolve(value as R);
           else reject(value);
         },
       };
-      for (const signal of [own.signal, o.signal]) {
+      for (const signal of [own.signal, o?.signal]) {
         if (!signal) continue;
         if (signal.aborted) {
           this.#cancelled++;
@@ -1098,7 +1266,9 @@ export class Pool<F extends TaskFunction = TaskFunction>
         }
         const abort = () => this.#cancel(job, signal.reason);
         signal.addEventListener("abort", abort, { once: true });
-        job.offs.push(() => signal.removeEventListener("abort", abort));
+        (job.offs ??= []).push(() =>
+          signal.removeEventListener("abort", abort)
+        );
       }
       this.#backlog.push(job);
       this.#queued++;
@@ -1106,24 +1276,71 @@ export class Pool<F extends TaskFunction = TaskFunction>
     });
   }
 
-  // One task per idle worker: the rest wait here, in priority order.
-  #pump(): void {
-    while (this.#idle.length > 0 && this.#queued > 0) {
-      const job = this.#backlog.pop()!;
-      if (job.settled) continue;
+  // The queued task of highest priority goes to a worker while one can take
+  // it (see the class's Dispatch paragraph); the rest wait here. Workers
+  // start for them unless `fill` is false (a death: the group replaces the
+  // dead worker after its backoff, never on the same turn).
+  #pump(fill = true): void {
+    while (this.#queued > 0) {
+      const job = this.#backlog.peek();
+      if (!job) break;
+      if (job.settled) {
+        this.#backlog.pop();
+        continue;
+      }
+      const slot = this.#pick(job);
+      if (!slot) break;
+      this.#backlog.pop();
       this.#queued--;
-      this.#dispatch(this.#idle.pop()!, job);
+      this.#dispatch(slot, job);
     }
-    this.#fill();
+    if (fill) this.#fill();
     this.#wind();
   }
 
+  // A worker running fewer than concurrencyPerWorker tasks, the least busy
+  // first; else one to prefetch a short task on, the least work ahead first.
+  #pick(job: Job): Slot | undefined {
+    const est = job.timeout === Infinity
+      ? this.#est[job.estKey] ?? Infinity
+      : Infinity;
+    const short = est < SHORT_MS;
+    let best: Slot | undefined;
+    let bestScore = Infinity;
+    for (const slot of this.#ready) {
+      if (this.#maxTasks > 0 && slot.given >= this.#maxTasks) continue;
+      const n = slot.jobs.size;
+      let score: number;
+      if (n < this.#concurrency) score = n - this.#concurrency;
+      else if (
+        short && slot.unknown === 0 && n < MAX_AHEAD &&
+        slot.ahead + est <= AHEAD_MS
+      ) score = slot.ahead;
+      else continue;
+      if (score < bestScore) {
+        best = slot;
+        bestScore = score;
+      }
+    }
+    return best;
+  }
+
   #dispatch(slot: Slot, job: Job): void {
-    clearTimeout(slot.idleTimer);
-    slot.job = job;
+    const now = performance.now();
+    if (slot.jobs.size === 0) {
+      clearTimeout(slot.idleTimer);
+      const at = this.#idle.indexOf(slot);
+      if (at >= 0) this.#idle.splice(at, 1);
+      slot.busySince = now;
+    }
+    slot.jobs.set(job.id, job);
+    slot.given++;
+    job.est = this.#est[job.estKey] ?? Infinity;
+    if (job.est === Infinity) slot.unknown++;
+    else slot.ahead += job.est;
     job.worker = slot;
-    job.startedAt = performance.now();
-    this.#waitTimes.add(job.startedAt - job.readyAt);
+    job.startedAt = now;
+    this.#waitTimes.add(now - job.readyAt);
     if (++job.attempt > 1) this.#retried++;
     this.#running.set(job.id, job);
     if (job.timeout !== Infinity) {
@@ -1139,29 +1356,68 @@ export class Pool<F extends TaskFunction = TaskFunction>
         );
       }, job.timeout);
     }
-    // Nothing reached the worker (its arguments could not be sent): it is
-    // free again.
-    const fail = (error: unknown) => {
-      if (slot.job !== job) return;
-      this.#running.delete(job.id);
-      slot.job = undefined;
-      job.worker = undefined;
-      if (!job.settled) this.#failed++;
-      job.settle(false, error);
-      this.#idleAgain(slot);
-    };
-    try {
-      const sent: PoolJob = job.each
-        ? [job.id, job.spec, job.args, true]
-        : [job.id, job.spec, job.args];
-      slot.inbox.put(sent, { transfer: job.transfer })
-        .catch((error) => {
-          fail(argumentError(job, error));
-          this.#pump();
-        });
-    } catch (error) {
-      fail(argumentError(job, error));
+    if (!slot.known.has(job.specId)) {
+      slot.known.add(job.specId);
+      this.#order(slot, job.specId, "spec", job.spec, 0);
     }
+    this.#order(
+      slot,
+      job.id,
+      job.specId,
+      job.args,
+      job.each ? 1 : 0,
+      job.transfer,
+    );
+  }
+
+  // Orders of one turn go to a worker in one message.
+  #order(
+    slot: Slot,
+    id: number,
+    what: PoolJob[1],
+    detail: unknown,
+    each: 0 | 1,
+    moves?: Transferable[],
+  ): void {
+    if (moves && moves.length > 0) slot.moves[slot.out.length >> 2] = moves;
+    slot.out.push(id, what, detail, each);
+    if (slot.flushing) return;
+    slot.flushing = true;
+    queueMicrotask(() => this.#flush(slot));
+  }
+
+  #flush(slot: Slot): void {
+    slot.flushing = false;
+    const batch = slot.out;
+    const moves = slot.moves;
+    if (batch.length === 0) return;
+    slot.out = [];
+    slot.moves = [];
+    const all: Transferable[] = [];
+    for (const list of moves) if (list) all.push(...list);
+    try {
+      slot.port.postMessage(batch, all);
+      return;
+    } catch {
+      // Sent one by one below: only a task whose arguments cannot be sent fails.
+    }
+    let freed = false;
+    for (let i = 0; i < batch.length; i += 4) {
+      const order = batch.slice(i, i + 4);
+      try {
+        slot.port.postMessage(order, moves[i >> 2] ?? []);
+      } catch (error) {
+        const job = slot.jobs.get(order[0] as number);
+        if (typeof order[1] !== "number" || !job) continue;
+        // Nothing reached the worker: the task fails, its place is free.
+        this.#attemptOver(job);
+        if (!job.settled) this.#failed++;
+        job.settle(false, argumentError(job, error));
+        if (slot.jobs.size === 0) this.#idleAgain(slot);
+        freed = true;
+      }
+    }
+    if (freed) this.#pump();
   }
 
   #cancel(job: Job, reason: unknown, failed = false): void {
@@ -1182,37 +1438,41 @@ export class Pool<F extends TaskFunction = TaskFunction>
       return;
     }
     job.settle(false, reason);
-    void slot.inbox.put([job.id, "cancel", errorToData(reason)]).catch(
-      () => {},
-    );
-    // The slot stays busy until the task returns; past the grace its
-    // worker is stopped, and that death frees the slot.
-    slot.grace = setTimeout(() => {
-      if (slot.job === job) void slot.handle.terminate();
+    this.#order(slot, job.id, "cancel", errorToData(reason), 0);
+    // The task holds its place until it returns; past the grace its
+    // worker is stopped, and that death frees the place.
+    job.grace = setTimeout(() => {
+      if (slot.jobs.get(job.id) === job) void slot.handle.terminate();
     }, this.#grace);
   }
 
-  async #read(): Promise<void> {
-    for await (const msg of iterMsg(this.#outbox)) this.#receive(msg.data);
-  }
-
-  #receive([id, ok, value]: PoolOutcome): void {
-    if (id === -1) {
-      const slot = this.#slots.get(value as number);
-      if (!slot) return;
-      slot.up = true;
-      this.#idleAgain(slot);
-      this.#pump();
-      return;
-    }
-    const job = this.#running.get(id);
-    if (!job) return;
-    if (ok === "progress") return this.#progress(job, value);
-    const slot = job.worker!;
-    clearTimeout(slot.grace);
-    this.#attemptOver(job);
-    slot.ran++;
-    if (!job.settled) {
+  #receive(slot: Slot, batch: PoolBatch): void {
+    for (let i = 0; i < batch.length; i += 4) {
+      const id = batch[i] as number;
+      const ok = batch[i + 1] as boolean | "progress";
+      const value = batch[i + 2];
+      const ms = batch[i + 3] as number;
+      if (id === -1) {
+        slot.up = true;
+        if (slot.leaving) continue;
+        this.#ready.push(slot);
+        this.#idleAgain(slot);
+        continue;
+      }
+      const job = slot.jobs.get(id);
+      if (!job) continue;
+      if (ok === "progress") {
+        this.#progress(job, value);
+        continue;
+      }
+      clearTimeout(job.grace);
+      if (ms >= 0) {
+        const was = this.#est[job.estKey];
+        this.#est[job.estKey] = was === undefined ? ms : 0.75 * was + 0.25 * ms;
+      }
+      this.#attemptOver(job, ms >= 0 ? ms : undefined);
+      slot.ran++;
+      if (job.settled) continue;
       if (ok) {
         this.#completed++;
         job.settle(true, value);
@@ -1220,8 +1480,11 @@ export class Pool<F extends TaskFunction = TaskFunction>
         this.#retryOrFail(job, dataToError(value as never, slot.handle.name));
       }
     }
-    if (this.#maxTasks > 0 && slot.ran >= this.#maxTasks) this.#retire(slot);
-    else this.#idleAgain(slot);
+    if (slot.jobs.size === 0 && slot.up) {
+      if (this.#maxTasks > 0 && slot.given >= this.#maxTasks) {
+        this.#retire(slot);
+      } else this.#idleAgain(slot);
+    }
     this.#pump();
   }
 
@@ -1234,19 +1497,24 @@ export class Pool<F extends TaskFunction = TaskFunction>
     }
   }
 
-  // The attempt on a worker is over (returned, threw, or its worker died).
-  #attemptOver(job: Job): void {
-    const ran = performance.now() - job.startedAt;
-    this.#busy += ran;
-    this.#runTimes.add(ran);
+  // The attempt on a worker is over (returned, threw, or its worker died);
+  // `ms` is its run time as the worker measured it.
+  #attemptOver(job: Job, ms?: number): void {
+    const now = performance.now();
+    this.#runTimes.add(ms ?? now - job.startedAt);
     this.#running.delete(job.id);
     clearTimeout(job.timer);
-    if (job.worker) job.worker.job = undefined;
+    const slot = job.worker;
     job.worker = undefined;
+    if (!slot || !slot.jobs.delete(job.id)) return;
+    if (job.est === Infinity) slot.unknown--;
+    else slot.ahead -= job.est;
+    if (slot.jobs.size === 0) {
+      slot.ahead = 0;
+      this.#busy += now - slot.busySince;
+    }
   }
 
-  // Another attempt after its backoff, while retries are left and retryIf
-  // agrees; else the task rejects.
   #retryOrFail(job: Job, error: unknown): void {
     job.errors.push(error);
     let again = job.attempt <= job.retries;
@@ -1275,9 +1543,10 @@ export class Pool<F extends TaskFunction = TaskFunction>
   }
 
   #idleAgain(slot: Slot): void {
-    if (slot.leaving) return;
+    if (slot.leaving || this.#idle.includes(slot)) return;
     this.#idle.push(slot);
     if (this.#idleTimeout === Infinity) return;
+    clearTimeout(slot.idleTimer);
     slot.idleTimer = setTimeout(() => {
       if (this.#idle.includes(slot) && this.#live() > this.#min) {
         this.#retire(slot);
@@ -1291,14 +1560,21 @@ export class Pool<F extends TaskFunction = TaskFunction>
     return live;
   }
 
-  // Ends a worker gently: it finishes what it runs, then returns.
+  // Ends a worker gently: it finishes what it was given, then returns.
   #retire(slot: Slot): void {
     if (slot.leaving) return;
     slot.leaving = true;
     clearTimeout(slot.idleTimer);
-    const at = this.#idle.indexOf(slot);
+    this.#unready(slot);
+    this.#flush(slot);
+    slot.port.postMessage("end");
+  }
+
+  #unready(slot: Slot): void {
+    let at = this.#idle.indexOf(slot);
     if (at >= 0) this.#idle.splice(at, 1);
-    void slot.inbox.end().catch(() => {});
+    at = this.#ready.indexOf(slot);
+    if (at >= 0) this.#ready.splice(at, 1);
   }
 
   // Starts workers while tasks wait for one or fewer than minWorkers live.
@@ -1321,24 +1597,49 @@ export class Pool<F extends TaskFunction = TaskFunction>
   }
 
   // Keeps the pool's workers: replaced when they die (with the group's cap on
-  // failed starts and its backoff) while the pool still wants them.
+  // failed starts and its backoff) while the pool still wants them. Each
+  // worker gets a channel of its own: the pool's orders and its outcomes
+  // go there, a batch per turn each way.
   #newGroup(): WorkerGroup<unknown> {
     const group: WorkerGroup<unknown> = new WorkerGroup<unknown>({
       name: `Pool "${this.#name}"`,
       spawn: (up) => {
         const id = ++this.#workerIds;
-        const inbox = new Queue<PoolJob>({
-          name: `${this.#name}-inbox-${id}`,
-        });
-        const handle = run(this.#driver, inbox, this.#outbox, id, up);
+        const { port1, port2 } = new MessageChannel();
+        let handle: WorkerHandle<unknown>;
+        try {
+          handle = run(
+            this.#driver,
+            transfer(port2, [port2]),
+            this.#concurrency,
+            up,
+          );
+        } catch (error) {
+          port1.close();
+          throw error;
+        }
         const slot: Slot = {
           id,
           handle,
-          inbox,
+          port: port1,
+          unlisten: () => {},
           up: false,
           leaving: false,
           ran: 0,
+          given: 0,
+          jobs: new Map(),
+          ahead: 0,
+          unknown: 0,
+          busySince: 0,
+          known: new Set(),
+          out: [],
+          moves: [],
+          flushing: false,
         };
+        slot.unlisten = runtime.listenPort(
+          port1,
+          (data) => this.#receive(slot, data as PoolBatch),
+        );
         this.#slots.set(id, slot);
         this.#bySlot.set(handle, slot);
         return handle;
@@ -1366,16 +1667,24 @@ export class Pool<F extends TaskFunction = TaskFunction>
     return group;
   }
 
+  // A worker is gone. The tasks it may have been running (the oldest
+  // concurrencyPerWorker it was given) fail; the ones prefetched behind
+  // them never started there and go back to the queue, in their place.
   #ended(slot: Slot, error: unknown): void {
     this.#slots.delete(slot.id);
     clearTimeout(slot.idleTimer);
-    clearTimeout(slot.grace);
-    const at = this.#idle.indexOf(slot);
-    if (at >= 0) this.#idle.splice(at, 1);
-    const job = slot.job;
-    if (job) {
+    this.#unready(slot);
+    slot.unlisten();
+    slot.port.close();
+    let i = 0;
+    for (const job of [...slot.jobs.values()]) {
+      clearTimeout(job.grace);
       this.#attemptOver(job);
-      if (!job.settled) {
+      if (job.settled) {
+        i++;
+        continue;
+      }
+      if (i++ < this.#concurrency) {
         this.#failed++;
         job.settle(
           false,
@@ -1386,11 +1695,17 @@ export class Pool<F extends TaskFunction = TaskFunction>
               "ended before its task finished",
             ),
         );
+        continue;
       }
+      job.attempt--;
+      job.readyAt = performance.now();
+      this.#backlog.push(job);
+      this.#queued++;
     }
     // A death is replaced by the group; a worker that returned (idle,
     // recycled) leaves room that the next pump fills as needed.
     if (error === undefined) this.#pump();
+    else if (this.#queued > 0) this.#pump(false);
     this.#wind();
   }
 
@@ -1399,8 +1714,8 @@ export class Pool<F extends TaskFunction = TaskFunction>
       this.#waiting.size === 0;
   }
 
-  // Once closing and nothing is left to run: end every worker, then the
-  // outcome queue, then resolve close().
+  // Once closing and nothing is left to run: end every worker, then
+  // resolve close().
   #wind(): void {
     if (!this.#closedAndIdle()) return;
     this.#group.stop();
@@ -1408,6 +1723,6 @@ export class Pool<F extends TaskFunction = TaskFunction>
     if (this.#slots.size > 0 || !this.#finish) return;
     const finish = this.#finish;
     this.#finish = undefined;
-    void this.#outbox.end().catch(() => {}).finally(finish);
+    finish();
   }
 }

@@ -41,21 +41,40 @@ export type MapResults = [
 ];
 
 /**
- * The pool to a worker: a task to run (`[id, spec, args]`; with `each`,
- * once per item of `args`, giving the array of results), or the cancel of
- * the task with that id (`[id, "cancel", reason as data]`).
+ * The pool to a worker, over the worker's own channel: a batch of orders, in
+ * order, flattened into one array (see {@linkcode PoolBatch}), or `"end"`
+ * (finish what was given, then return). An order is a
+ * task to run (`[id, spec number, args]`; with `each`, once per item of
+ * `args`, giving the array of results), a task spec the worker learns once
+ * before its first use (`[spec number, "spec", spec]`), or the cancel of
+ * task `id` (`[id, "cancel", reason as data]`).
  */
 export type PoolJob =
-  | [id: number, spec: TaskSpec, args: unknown[], each?: true]
-  | [id: number, cancel: "cancel", reason: ErrorData | { value: unknown }];
+  | [id: number, spec: number, args: unknown[], each: 0 | 1]
+  | [spec: number, learn: "spec", task: TaskSpec, unused: 0]
+  | [
+    id: number,
+    cancel: "cancel",
+    reason: ErrorData | { value: unknown },
+    unused: 0,
+  ];
 
 /**
- * A worker to the pool: `[-1, true, worker]` once it is up, then for each
- * task any `[id, "progress", value]` and last `[id, true, value]` or
- * `[id, false, error as data]`.
+ * A worker to the pool, a batch per turn of the worker (flattened, see
+ * {@linkcode PoolBatch}): `[-1, true, 0, -1]` once it is up, then for each
+ * task any `[id, "progress", value, -1]` and last `[id, true, value, ms]`
+ * or `[id, false, error as data, ms]`, where `ms` is how long the task ran
+ * as the worker measured it (-1 when it never started).
  */
 export type PoolOutcome = [
   id: number,
   ok: boolean | "progress",
   value: unknown,
+  ms: number,
 ];
+
+/**
+ * Orders or outcomes of one turn, each one's four entries after the
+ * previous one's: one array per message, not one per task.
+ */
+export type PoolBatch = unknown[];

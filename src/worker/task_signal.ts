@@ -15,14 +15,15 @@ export interface TaskContext {
   progress(value: unknown): void;
 }
 
-// One task at a time runs in a pool worker, so the context of the one
+// One task at a time runs in a pool worker (with concurrencyPerWorker above
+// 1, one at a time is in its synchronous part), so the context of the one
 // running is the module's to hold.
 let current: TaskContext | undefined;
 
 function context(what: string): TaskContext {
   if (!current) {
     throw new Error(
-      `Cannot ${what}: no pool task is running in this thread (call it from a task run by a Pool, with the same copy of workq the pool uses)`,
+      `Cannot ${what}: no pool task is running in this thread (call it from a task run by a Pool, with the same copy of workq the pool uses; with concurrencyPerWorker above 1, before the task's first await)`,
     );
   }
   return current;
