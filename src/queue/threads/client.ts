@@ -25,7 +25,7 @@ import {
   pack,
   unpack,
 } from "./protocol.ts";
-import type { Entry } from "../entry.ts";
+import { endsBatch, type Entry } from "../entry.ts";
 import { cutShort, type Transport, type WaitOptions } from "../transport.ts";
 import { soon } from "../../schedule.ts";
 import { runtime } from "../../runtime/mod.ts";
@@ -130,6 +130,8 @@ export class ClientTransport implements Transport {
   // Starts small until the reader's pace is known: a first reader must not take everything.
   readonly #pace: Pace;
   #sampleIn = SAMPLE_EVERY;
+  #lastBatch = 1; // items of the last read, for the pace of a batch reader
+  #batchWant = 1; // a waiting batch read asks for this many at least
   #asked = 0;
   readonly #cell: Int32Array | undefined;
   readonly #unlisten: () => void;
@@ -287,7 +289,15 @@ export class ClientTransport implements Transport {
   }
 
   putMany(entries: Entry[]): Promise<void> {
-    return Promise.all(entries.map((entry) => this.put(entry))).then(() => {});
+    if (this.#closed) return Promise.reject(this.#closed);
+    if (this.maxsize === Infinity) {
+      for (const entry of entries) this.#enqueue(entry);
+      return RESOLVED;
+    }
+    // Bounded: the last put resolves last (credit goes out in order).
+    let last: Promise<void> = RESOLVED;
+    for (const entry of entries) last = this.put(entry);
+    return last;
   }
 
   poll(): Entry | undefined {
@@ -302,11 +312,43 @@ export class ClientTransport implements Transport {
       this.#sampleIn = SAMPLE_EVERY;
     }
     const entry = this.#inbox.shift()!;
+    this.#lastBatch = 1;
     this.#asked++;
     this.#returned++;
     this.#mark();
     this.#topUp();
     return entry;
+  }
+
+  getMany(max: number, options: WaitOptions): Promise<Entry[]> {
+    if (this.#closed) return Promise.reject(this.#closed);
+    if (this.#readers.length === 0 && this.#inbox.length > 0) {
+      // What was read before is finished; this batch, at the next read.
+      this.#pace.took(this.#lastBatch);
+      this.#finished = this.#returned;
+      ledger.finished(this.#reader, this.#finished);
+      return Promise.resolve(this.#more([], max));
+    }
+    // A waiting batch read asks for its batch in one go, not one item.
+    this.#batchWant = Math.min(max, MAX_WINDOW, this.maxsize);
+    return this.get(options).then((first) => this.#more([first], max));
+  }
+
+  // Adds what the inbox holds now to a batch read, none of it finished yet.
+  #more(batch: Entry[], max: number): Entry[] {
+    const inbox = this.#inbox;
+    const at = batch.length;
+    while (
+      batch.length < max && inbox.length > 0 &&
+      (batch.length === 0 || !endsBatch(batch[batch.length - 1]))
+    ) batch.push(inbox.shift()!);
+    this.#batchWant = 1;
+    this.#returned += batch.length - at;
+    this.#asked = this.#returned;
+    this.#lastBatch = batch.length;
+    writeRead(this.#cell, this.#finished, this.#returned);
+    this.#topUp();
+    return batch;
   }
 
   // Shares how far the reader got (see progress.ts).
@@ -410,7 +452,7 @@ export class ClientTransport implements Transport {
     const have = this.#inbox.length + this.#requested;
     const unacked = this.#committed - this.#acked;
     const need = this.#readers.length > 0
-      ? Math.max(this.#pace.window, this.#readers.length)
+      ? Math.max(this.#pace.window, this.#readers.length, this.#batchWant)
       : this.#pace.window;
     let n = 0;
     if (have * 2 <= need) n = need - have;
