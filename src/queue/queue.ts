@@ -3,7 +3,7 @@
  * @module
  */
 import { brand, foreignCopy } from "../copies.ts";
-import { END, Msg } from "../msg.ts";
+import { END, Msg, msgOf } from "../msg.ts";
 import {
   cloneError,
   decode,
@@ -617,10 +617,7 @@ function toMsgs<T>(entries: Entry[]): Msg<T>[] {
 
 function toMsg<T>(entry: Entry): Msg<T> {
   const data = entry.w ? decode(entry.d) : entry.d;
-  return new Msg<T>(
-    { kind: entry.k, data: data as T, order: entry.o },
-    entry.a,
-  );
+  return msgOf<T>(entry.k, data as T, entry.o, entry.a);
 }
 
 // The queues this thread was handed, by identity: a queue that arrives again

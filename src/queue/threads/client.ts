@@ -4,8 +4,9 @@
  *
  * Prefetch adapts to the reader: the window (items asked for ahead of use)
  * aims to cover about 2 ms of the reader's own work per item, from 1 for slow
- * tasks (so that a slow worker never sits on items another could run) to 256
- * for tiny ones (so that a batch moves hundreds of items per message).
+ * tasks (so that a slow worker never sits on items another could run) to
+ * 1024 for tiny ones (so that a batch moves hundreds of items per message;
+ * 256 for a bounded queue).
  * @module
  */
 import { Pace } from "../pace.ts";
@@ -42,9 +43,12 @@ interface Waiter<T> {
   reject(error: unknown): void;
 }
 
-const MAX_WINDOW = 256;
+// Unbounded queues: tiny items move a thousand to a message. A bounded
+// queue's readers hold at most 256 (and never more than its bound).
+const MAX_WINDOW = 1024;
+const MAX_BOUNDED_WINDOW = 256;
 const TARGET_MS = 2;
-const FLUSH_AT = 256;
+const FLUSH_AT = 1024;
 const SAMPLE_ABOVE = 32;
 const SAMPLE_EVERY = 16;
 
@@ -144,7 +148,13 @@ export class ClientTransport implements Transport {
     this.id = descriptor.id;
     this.name = descriptor.name;
     this.maxsize = descriptor.maxsize;
-    this.#pace = new Pace(TARGET_MS, Math.min(MAX_WINDOW, this.maxsize), 1);
+    this.#pace = new Pace(
+      TARGET_MS,
+      this.maxsize === Infinity
+        ? MAX_WINDOW
+        : Math.min(MAX_BOUNDED_WINDOW, this.maxsize),
+      1,
+    );
     // Half the broker's credit cap (see broker.ts).
     this.#lowCredit = Math.floor(
       Math.max(1, Math.min(256, Math.floor(this.maxsize / 4))) / 2,
@@ -330,7 +340,7 @@ export class ClientTransport implements Transport {
       return Promise.resolve(this.#more([], max));
     }
     // A waiting batch read asks for its batch in one go, not one item.
-    this.#batchWant = Math.min(max, MAX_WINDOW, this.maxsize);
+    this.#batchWant = Math.min(max, this.#pace.max);
     return this.get(options).then((first) => this.#more([first], max));
   }
 
@@ -486,12 +496,9 @@ export class ClientTransport implements Transport {
         if (this.#readers.length > 0) this.#topUp();
         break;
       }
-      case "accepted": {
-        const batch = this.#sent.shift();
-        if (!batch) break;
-        batch.group?.settle();
+      case "accepted":
+        for (let i = 0; i < message.n; i++) this.#sent.shift()?.group?.settle();
         break;
-      }
       case "room":
         this.#granted(message.n);
         break;

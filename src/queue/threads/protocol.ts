@@ -47,8 +47,8 @@ export type ClientMessage =
 export type OwnerMessage =
   /** Items for the client; `z` is the queue's size after they left. */
   | { t: "items"; b: Batch; z: number }
-  /** The client's oldest unanswered put is all in the queue. */
-  | { t: "accepted"; z: number }
+  /** The client's `n` oldest unanswered puts are all in the queue. */
+  | { t: "accepted"; n: number; z: number }
   | { t: "synced"; id: number; z: number }
   /** Bounded queues: `n` more puts may be sent without waiting (room set aside). */
   | { t: "room"; n: number; z: number }
