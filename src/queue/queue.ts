@@ -345,12 +345,17 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>> {
           }`,
         );
       }
+      const unlimited = this.#maxItemBytes === undefined;
       for (const item of items) {
-        const { kind, data, order } = item instanceof Msg
-          ? item
-          : { kind: "", data: item, order: 0 };
-        checkKind(this.name, kind);
-        entries.push(this.#entry(kind, data, order, undefined));
+        if (item instanceof Msg) {
+          checkKind(this.name, item.kind);
+          entries.push(
+            this.#entry(item.kind, item.data, item.order, undefined),
+          );
+        } else if (typeof item === "number" && unlimited) {
+          // The common batch of plain numbers: nothing to check.
+          entries.push({ k: "", d: item, o: 0, a: 1, w: false, x: undefined });
+        } else entries.push(this.#entry("", item, 0, undefined));
       }
     } catch (error) {
       return Promise.reject(error);
