@@ -270,6 +270,36 @@ export async function workqSum(
 }
 
 /**
+ * ezq's sum written on raw postMessage with batching, end to end as
+ * {@linkcode workqSum} is (the workers start inside the timing): `items`
+ * numbers round robin to `workers` raw workers, 64 per message, then each
+ * sends its total back (ms).
+ */
+export async function rawSum(items: number, workers: number): Promise<number> {
+  const started = performance.now();
+  const raw = await spawnRaw(workers);
+  const totals = Promise.all(
+    raw.workers.map((_, i) =>
+      new Promise<number>((resolve) => {
+        raw.inbox[i] = (data) => resolve((data as { v: number }).v);
+      })
+    ),
+  );
+  for (let i = 0, w = 0; i < items; i += 64, w = (w + 1) % workers) {
+    const batch: number[] = [];
+    for (let k = i; k < i + 64 && k < items; k++) batch.push(k);
+    raw.workers[w].post({ t: "sumBatch", batch });
+  }
+  for (const worker of raw.workers) worker.post({ t: "sumEnd" });
+  const total = (await totals).reduce((a, b) => a + b, 0);
+  const elapsed = performance.now() - started;
+  await stopRaw(raw);
+  const want = items * (items - 1) / 2;
+  if (total !== want) throw new Error(`raw sum: ${total}, not ${want}`);
+  return elapsed;
+}
+
+/**
  * Wall time (ms) of `count` CPU-bound tasks of `n` rounds on `workers`
  * workq workers, already started and warmed.
  */
