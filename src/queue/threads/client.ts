@@ -304,9 +304,14 @@ export class ClientTransport implements Transport {
       for (const entry of entries) this.#enqueue(entry);
       return RESOLVED;
     }
-    // Bounded: the last put resolves last (credit goes out in order).
+    // Bounded: the last put resolves last (credit goes out in order), and
+    // rejects with the others when the queue fails: theirs are not reported
+    // twice, nor left unhandled.
     let last: Promise<void> = RESOLVED;
-    for (const entry of entries) last = this.put(entry);
+    for (const entry of entries) {
+      if (last !== RESOLVED) last.catch(() => {});
+      last = this.put(entry);
+    }
     return last;
   }
 
@@ -341,7 +346,13 @@ export class ClientTransport implements Transport {
     }
     // A waiting batch read asks for its batch in one go, not one item.
     this.#batchWant = Math.min(max, this.#pace.max);
-    return this.get(options).then((first) => this.#more([first], max));
+    return this.get(options).then(
+      (first) => this.#more([first], max),
+      (error) => {
+        this.#batchWant = 1;
+        throw error;
+      },
+    );
   }
 
   // Adds what the inbox holds now to a batch read, none of it finished yet.
