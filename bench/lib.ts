@@ -56,6 +56,13 @@ export async function stopRaw(raw: RawWorkers): Promise<void> {
   await Promise.all(raw.workers.map((w) => w.terminate()));
 }
 
+/**
+ * Items sent through a flow before it is timed, on every side alike: the
+ * code on both ends is compiled and the workers' queues are in use, so that
+ * the figure is the flow's steady pace, not its first 100k items' start.
+ */
+export const WARM_ITEMS = 100_000;
+
 /** Items per second through `workers` raw workers, `batch` items per message. */
 export async function rawThroughput(
   items: number,
@@ -63,8 +70,21 @@ export async function rawThroughput(
   batch: number,
 ): Promise<number> {
   const raw = await spawnRaw(workers);
+  await rawPass(raw, WARM_ITEMS, workers, batch);
   const started = performance.now();
-  await new Promise<void>((resolve) => {
+  await rawPass(raw, items, workers, batch);
+  const elapsed = performance.now() - started;
+  await stopRaw(raw);
+  return items / (elapsed / 1000);
+}
+
+function rawPass(
+  raw: RawWorkers,
+  items: number,
+  workers: number,
+  batch: number,
+): Promise<void> {
+  return new Promise<void>((resolve) => {
     let got = 0;
     for (let i = 0; i < workers; i++) {
       raw.inbox[i] = (data) => {
@@ -86,9 +106,6 @@ export async function rawThroughput(
       }
     }
   });
-  const elapsed = performance.now() - started;
-  await stopRaw(raw);
-  return items / (elapsed / 1000);
 }
 
 /**
@@ -105,19 +122,98 @@ export async function workqThroughput(
     { length: workers },
     () => run(task<Tasks, "inc">(tasks, "inc"), inQ, outQ),
   );
-  // Warm: one item through before timing, as for the raw figure.
-  await inQ.put(0);
-  await outQ.get();
+  const pass = async (n: number) => {
+    for (let i = 0; i < n; i++) await inQ.put(i);
+    let check = 0;
+    for (let i = 0; i < n; i++) check += (await outQ.get()).data;
+    return check;
+  };
+  await pass(WARM_ITEMS);
   const started = performance.now();
-  for (let i = 0; i < items; i++) await inQ.put(i);
-  let check = 0;
-  for (let i = 0; i < items; i++) check += (await outQ.get()).data;
+  const check = await pass(items);
   const elapsed = performance.now() - started;
   await endqAndWait(inQ, handles);
   const want = items * (items + 1) / 2;
   if (check !== want) {
     throw new Error(`workq inc: results add up to ${check}, not ${want}`);
   }
+  return items / (elapsed / 1000);
+}
+
+/**
+ * The same flow with the batch API, `batch` items at a time both ways: the
+ * main thread puts with `putMany` and reads with `getMany`, the workers read
+ * with `iterBatches` and put with `putMany`.
+ */
+export async function workqBatchThroughput(
+  items: number,
+  workers: number,
+  batch: number,
+): Promise<number> {
+  const inQ = new Queue<number>();
+  const outQ = new Queue<number>();
+  const handles = Array.from(
+    { length: workers },
+    () => run(task<Tasks, "incBatches">(tasks, "incBatches"), inQ, outQ, batch),
+  );
+  const pass = async (n: number) => {
+    for (let i = 0; i < n; i += batch) {
+      const chunk: number[] = [];
+      for (let k = i; k < i + batch && k < n; k++) chunk.push(k);
+      await inQ.putMany(chunk);
+    }
+    let check = 0;
+    for (let got = 0; got < n;) {
+      const msgs = await outQ.getMany({ max: batch });
+      for (const msg of msgs) check += msg.data;
+      got += msgs.length;
+    }
+    return check;
+  };
+  await pass(WARM_ITEMS);
+  const started = performance.now();
+  const check = await pass(items);
+  const elapsed = performance.now() - started;
+  await endqAndWait(inQ, handles);
+  const want = items * (items + 1) / 2;
+  if (check !== want) {
+    throw new Error(
+      `workq incBatches: results add up to ${check}, not ${want}`,
+    );
+  }
+  return items / (elapsed / 1000);
+}
+
+/**
+ * Issue 17's target 2 flow: `workers` workers put `items` numbers in all,
+ * one awaited put each, into a queue of `maxsize` (0: unbounded) that the
+ * main thread drains; items/s from the go to the last item drained. Throws
+ * when the queue ever held more than its bound.
+ */
+export async function boundedFlow(
+  items: number,
+  workers: number,
+  maxsize: number,
+): Promise<number> {
+  const goQ = new Queue<number>();
+  const outQ = new Queue<number>({ maxsize });
+  const each = items / workers;
+  const handles = Array.from(
+    { length: workers },
+    () => run(task<Tasks, "produce">(tasks, "produce"), goQ, outQ, each),
+  );
+  const started = performance.now();
+  for (let i = 0; i < workers; i++) await goQ.put(i);
+  let peak = 0;
+  for (let i = 0; i < items; i++) {
+    await outQ.get();
+    if (outQ.size > peak) peak = outQ.size;
+  }
+  const elapsed = performance.now() - started;
+  if (maxsize > 0 && peak > maxsize) {
+    throw new Error(`bounded queue held ${peak} items, above ${maxsize}`);
+  }
+  await endqAndWait(goQ, handles);
   return items / (elapsed / 1000);
 }
 
@@ -170,6 +266,36 @@ export async function workqSum(
   if (total !== want) {
     throw new Error(`workq sum: ${total}, not ${want}`);
   }
+  return elapsed;
+}
+
+/**
+ * ezq's sum written on raw postMessage with batching, end to end as
+ * {@linkcode workqSum} is (the workers start inside the timing): `items`
+ * numbers round robin to `workers` raw workers, 64 per message, then each
+ * sends its total back (ms).
+ */
+export async function rawSum(items: number, workers: number): Promise<number> {
+  const started = performance.now();
+  const raw = await spawnRaw(workers);
+  const totals = Promise.all(
+    raw.workers.map((_, i) =>
+      new Promise<number>((resolve) => {
+        raw.inbox[i] = (data) => resolve((data as { v: number }).v);
+      })
+    ),
+  );
+  for (let i = 0, w = 0; i < items; i += 64, w = (w + 1) % workers) {
+    const batch: number[] = [];
+    for (let k = i; k < i + 64 && k < items; k++) batch.push(k);
+    raw.workers[w].post({ t: "sumBatch", batch });
+  }
+  for (const worker of raw.workers) worker.post({ t: "sumEnd" });
+  const total = (await totals).reduce((a, b) => a + b, 0);
+  const elapsed = performance.now() - started;
+  await stopRaw(raw);
+  const want = items * (items - 1) / 2;
+  if (total !== want) throw new Error(`raw sum: ${total}, not ${want}`);
   return elapsed;
 }
 

@@ -6,6 +6,10 @@
  *   node bench/mem.ts idle-workq <workers>   RSS per idle workq worker
  *   node bench/mem.ts flow <items> <maxsize> [both]
  *                                            peak RSS while items flow
+ *   node bench/mem.ts bounded <items> <maxsize>
+ *                                            peak RSS of issue 17's target 2
+ *                                            flow (workers put into a bounded
+ *                                            queue, see lib.ts boundedFlow)
  *   bun bench/mem.ts ...
  *   deno run --allow-read --allow-write --allow-env --allow-run --allow-sys bench/mem.ts ...
  *
@@ -18,7 +22,15 @@
  */
 import process from "node:process";
 import { endqAndWait, Queue, run, task } from "../mod.ts";
-import { emit, rss, sleep, spawnRaw, stopRaw, tasks } from "./lib.ts";
+import {
+  boundedFlow,
+  emit,
+  rss,
+  sleep,
+  spawnRaw,
+  stopRaw,
+  tasks,
+} from "./lib.ts";
 
 type Tasks = typeof import("./tasks.ts");
 const [mode, a, b, c] = process.argv.slice(2);
@@ -86,6 +98,16 @@ if (mode === "idle-raw" || mode === "idle-workq") {
   const want = items * (items + 1) / 2;
   if (check !== want) throw new Error(`flow: ${check}, not ${want}`);
   emit({ peak, before, ms });
+} else if (mode === "bounded") {
+  const before = await settledRss();
+  let peak = before;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, rss());
+  }, 5);
+  const perSecond = await boundedFlow(Number(a), 2, Number(b));
+  clearInterval(sampler);
+  peak = Math.max(peak, rss());
+  emit({ peak, before, perSecond });
 } else {
   throw new Error(`unknown mode ${mode}`);
 }

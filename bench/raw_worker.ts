@@ -4,6 +4,7 @@ import { runtime } from "../src/runtime/mod.ts";
 import { spin } from "./work.ts";
 
 const { parent } = runtime.workerScope();
+let total = 0; // ezq's sum, batch by batch until "sumEnd"
 parent.listen((data) => {
   const message = data as {
     t: string;
@@ -17,6 +18,13 @@ parent.listen((data) => {
       break;
     case "batch": // many items per message
       parent.post({ t: "batch", batch: message.batch!.map((x) => x + 1) });
+      break;
+    case "sumBatch": // ezq's sum on raw postMessage: add, answer nothing
+      for (const x of message.batch!) total += x;
+      break;
+    case "sumEnd":
+      parent.post({ t: "sum", v: total });
+      total = 0;
       break;
     case "move": // a buffer, moved back
       parent.post({ t: "move", b: message.b }, [message.b!]);

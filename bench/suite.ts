@@ -23,12 +23,16 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import process from "node:process";
 import {
+  boundedFlow,
   type ChildResult,
   rawBig,
   rawSpin,
+  rawSum,
   rawThroughput,
   runChild,
   selfCommand,
+  WARM_ITEMS,
+  workqBatchThroughput,
   workqBig,
   workqMap,
   workqSpin,
@@ -53,6 +57,9 @@ const FLOW_SMALL = 100_000;
 const FLOW_BIG = 1_000_000;
 const FLOW_MAXSIZE = 1000;
 const FLOW_REPEATS = Math.min(REPEATS, 3);
+const BATCH = 64; // the batch API's batches (issue 17: measured in 64s)
+const T2_SMALL = 200_000;
+const T2_BIG = 2_000_000;
 const QUIET_MS = 20_000; // a child silent this long "hangs"
 const STEP_MS = 120_000; // an in-process measurement this long "hangs"
 const MEM_QUIET_MS = 120_000; // the same for a memory run (1M items on Deno)
@@ -146,14 +153,23 @@ const w1 = await interleave("W1", {
   raw1: () => rawThroughput(ITEMS, WORKERS, 1),
   raw64: () => rawThroughput(ITEMS, WORKERS, 64),
   workq: () => workqThroughput(ITEMS, WORKERS),
+  batch: () => workqBatchThroughput(ITEMS, WORKERS, BATCH),
   map: () => workqMap(ITEMS, WORKERS),
   sum: () => workqSum(ITEMS, WORKERS),
+  rawSum: () => rawSum(ITEMS, WORKERS),
 });
 const raw1 = med(w1.raw1);
 const raw64 = med(w1.raw64);
 const wqTiny = med(w1.workq);
 const wqMap = med(w1.map);
 const wqSum = med(w1.sum);
+const wqBatch = med(w1.batch);
+
+log("issue 17 target 2: workers put into a bounded queue, and unbounded");
+const t2 = await interleave("T2", {
+  unbounded: () => boundedFlow(ITEMS, WORKERS, 0),
+  bounded: () => boundedFlow(ITEMS, WORKERS, FLOW_MAXSIZE),
+});
 
 log("W2 single thread, raw and workq");
 const w2 = await interleave("W2", {
@@ -337,6 +353,21 @@ const flowBig = await children(
   FLOW_REPEATS,
   { quietMs: MEM_QUIET_MS },
 );
+log("issue 17 target 2: peak RSS of 200k and 2M items put by workers");
+const t2Small = await children(
+  "./mem.ts",
+  ["bounded", String(T2_SMALL), String(FLOW_MAXSIZE)],
+  "peak",
+  FLOW_REPEATS,
+  { quietMs: MEM_QUIET_MS },
+);
+const t2Big = await children(
+  "./mem.ts",
+  ["bounded", String(T2_BIG), String(FLOW_MAXSIZE)],
+  "peak",
+  FLOW_REPEATS,
+  { quietMs: MEM_QUIET_MS },
+);
 log("(info) 100k items through queues bounded both ways");
 const flowBoth = await children(
   "./mem.ts",
@@ -429,6 +460,12 @@ row(
     : `${fmt(py.pool_tasks_per_s)} (apply_async) / ${
       fmt(py.pool_map_per_s)
     } (Pool.map)`,
+);
+row(
+  `W1 the same with the batch API: putMany / getMany / iterBatches, ${BATCH} at a time`,
+  "tasks/s",
+  "",
+  fmt(wqBatch),
 );
 row(
   `W1 the same through map(), end to end (workers started by the call)`,
@@ -616,6 +653,100 @@ target(
   (r) => r < 2,
 );
 
+// Issue 17's targets, each on its own row: measured, goal, met.
+const issue17: Target[] = [];
+const goal17 = (
+  name: string,
+  ratio: number | undefined,
+  show: (r: number) => string,
+  goal: string,
+  ok: (r: number) => boolean,
+) => {
+  target(name, ratio, show, goal, ok);
+  issue17.push(targets.pop()!);
+};
+const notMeasured = (name: string, goal: string, why: string) =>
+  issue17.push({
+    target: name,
+    measured: `not measured (${why})`,
+    goal,
+    met: undefined,
+  });
+goal17(
+  `1 batch API (${BATCH} per putMany / getMany) / raw batched ceiling (64 per msg)`,
+  perRound(w1, (at) => at("batch") / at("raw64")),
+  pct,
+  "≥ 50%",
+  (r) => r >= 0.5,
+);
+goal17(
+  "1 one awaited put per item / raw batched ceiling (64 per msg)",
+  perRound(w1, (at) => at("workq") / at("raw64")),
+  pct,
+  "≥ 25%",
+  (r) => r >= 0.25,
+);
+goal17(
+  `2 workers' puts into maxsize ${FLOW_MAXSIZE} / the same unbounded`,
+  perRound(t2, (at) => at("bounded") / at("unbounded")),
+  pct,
+  "≥ 50%",
+  (r) => r >= 0.5,
+);
+goal17(
+  `2 peak RSS, ${T2_BIG / 1e6}M / ${T2_SMALL / 1000}k items of that flow`,
+  num(t2Big.value) && num(t2Small.value)
+    ? num(t2Big.value)! / num(t2Small.value)!
+    : undefined,
+  times,
+  "< 1.5x",
+  (r) => r < 1.5,
+);
+goal17(
+  "3 cold start / raw spawn + round trip",
+  num(coldWq.value) && num(coldRaw.value)
+    ? num(coldWq.value)! / num(coldRaw.value)!
+    : undefined,
+  times,
+  "≤ 1.2x",
+  (r) => r <= 1.2,
+);
+goal17(
+  `4 ezq's sum, ${
+    ITEMS / 1000
+  }k items, end to end / the same on raw postMessage (64 per msg)`,
+  perRound(w1, (at) => at("sum") / at("rawSum")),
+  times,
+  "≤ 1.5x",
+  (r) => r <= 1.5,
+);
+goal17(
+  "4 (info) ezq's sum: Python mp.Queue ms / workq ms",
+  py.queue_sum_ms === undefined ? undefined : py.queue_sum_ms / wqSum,
+  times,
+  "(reported)",
+  () => true,
+);
+notMeasured(
+  "5 Redis: ezq's sum / raw pipelined Streams ceiling; / BullMQ; round trip",
+  "≥ 50%; ≥ 8x; ≤ 1.5x",
+  "see bench/redis_bench.ts",
+);
+notMeasured(
+  "6 time per item, 1M / 10k items",
+  "≤ 1.3x",
+  "not in the suite",
+);
+goal17(
+  "6 RSS per idle worker - raw",
+  num(idleWq.value) !== undefined && num(idleRaw.value) !== undefined
+    ? num(idleWq.value)! - num(idleRaw.value)!
+    : undefined,
+  (d) => `${mib(d)} MiB`,
+  "≤ 2 MiB",
+  (d) => d <= 2 * MiB,
+);
+
 function markdown(header: string[], rows: string[][]): string {
   return [
     `| ${header.join(" | ")} |`,
@@ -665,6 +796,23 @@ console.log(
       ]),
     ),
     "",
+    `#### issue 17 targets: ${runtimeName()}`,
+    "",
+    markdown(
+      ["target", "measured", "goal", "met"],
+      issue17.map((t) => [
+        t.target,
+        t.measured,
+        t.goal,
+        t.met === undefined ? "n/a" : t.met ? "yes" : "**no**",
+      ]),
+    ),
+    "",
+    `Target 1: ${ITEMS / 1000}k items after ${WARM_ITEMS / 1000}k warm-up ` +
+    `items through the same workers, raw and workq alike. Target 2: ` +
+    `${ITEMS / 1000}k items, rounds interleaved; memory: a fresh process ` +
+    `each, median of ${FLOW_REPEATS}.`,
+    "",
   ].join("\n"),
 );
 
@@ -712,6 +860,14 @@ try {
           flowSmall: { items: FLOW_SMALL, ...flowSmall },
           flowBig: { items: FLOW_BIG, ...flowBig },
           flowBoundedBoth: { items: FLOW_SMALL, ...flowBoth },
+        },
+        issue17: {
+          targets: issue17,
+          t2: { items: ITEMS, maxsize: FLOW_MAXSIZE, each: t2 },
+          t2Memory: {
+            small: { items: T2_SMALL, ...t2Small },
+            big: { items: T2_BIG, ...t2Big },
+          },
         },
         hung,
         peers: Object.fromEntries(peers),

@@ -1,5 +1,5 @@
 // The workq side of the benchmarks: tasks given to run() as module exports.
-import { iterMsg, type Queue } from "../mod.ts";
+import { iterBatches, iterMsg, type Queue } from "../mod.ts";
 import { spin } from "./work.ts";
 
 /** x -> x + 1 for every item, until the end marker. */
@@ -8,6 +8,19 @@ export async function inc(
   outQ: Queue<number>,
 ): Promise<void> {
   for await (const msg of iterMsg(inQ)) await outQ.put(msg.data + 1);
+}
+
+/** x -> x + 1, `batch` items at a time both ways (iterBatches, putMany). */
+export async function incBatches(
+  inQ: Queue<number>,
+  outQ: Queue<number>,
+  batch: number,
+): Promise<void> {
+  for await (const msgs of iterBatches(inQ, { max: batch })) {
+    const out: number[] = [];
+    for (const msg of msgs) out.push(msg.data + 1);
+    await outQ.putMany(out);
+  }
 }
 
 /** Sends every buffer back, moved or copied. */

@@ -3,7 +3,8 @@
 //
 //   node scripts/bench.mjs                  # bench/suite.ts on Node 24, Bun, Deno
 //   node scripts/bench.mjs core_bench.ts    # another file of bench/
-//   node scripts/bench.mjs bounded_bench.ts # bounded against unbounded puts
+//   node scripts/bench.mjs bounded_bench.ts # bounded against unbounded puts, and memory
+//   node scripts/bench.mjs w1_bench.ts      # issue 17's target 1 alone
 //   node scripts/bench.mjs pool_bench.ts    # issue 15's Pool targets
 //   node scripts/bench.mjs suite.ts node24  # only some runtimes (node24, bun, deno)
 //
@@ -27,7 +28,7 @@ const only = process.argv.slice(3);
 const file = join(root, "bench", name);
 
 // Same Deno flags as each file's header: the suite starts child processes.
-const denoFlags = name === "core_bench.ts" || name === "bounded_bench.ts"
+const denoFlags = name === "core_bench.ts" || name === "w1_bench.ts"
   ? ["--allow-read", "--allow-write", "--allow-env"]
   : name === "redis_bench.ts"
   ? ["--allow-read", "--allow-env", "--allow-run", "--allow-net"]

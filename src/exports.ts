@@ -9,12 +9,18 @@ import { runtime } from "./runtime/mod.ts";
 export { END, Msg, type MsgInit } from "./msg.ts";
 export {
   type DeadLetter,
+  type GetManyOptions,
   type GetOptions,
   type PutOptions,
   Queue,
   type QueueOptions,
 } from "./queue/queue.ts";
-export { iterMsg, iterSortq } from "./queue/iter.ts";
+export {
+  iterBatches,
+  type IterBatchesOptions,
+  iterMsg,
+  iterSortq,
+} from "./queue/iter.ts";
 export { endq, endqAndWait } from "./shapes/endq.ts";
 export { run, WorkerHandle } from "./worker/run.ts";
 export {

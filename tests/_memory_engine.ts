@@ -5,7 +5,7 @@
 // ledger like every engine's.
 import { CLOSE, DONE, END } from "../src/msg.ts";
 import { ledger, type Reader } from "../src/queue/ledger.ts";
-import type { Entry } from "../src/queue/entry.ts";
+import { endsBatch, type Entry } from "../src/queue/entry.ts";
 import { type Queue, queueOver } from "../src/queue/queue.ts";
 import {
   cutShort,
@@ -118,6 +118,17 @@ export class MemoryTransport implements Transport {
     );
   }
 
+  async getMany(max: number, options: WaitOptions): Promise<Entry[]> {
+    const batch = [await this.get(options)];
+    // The rest are not finished by being taken: only the next read finishes them.
+    while (batch.length < max && !endsBatch(batch[batch.length - 1])) {
+      const entry = this.#take(false);
+      if (!entry) break;
+      batch.push(entry);
+    }
+    return batch;
+  }
+
   handoff(): WireDescriptor {
     throw new TypeError(
       `Cannot hand the memory queue "${this.name}" to another thread: its items live in this one`,
@@ -146,13 +157,13 @@ export class MemoryTransport implements Transport {
       this.#items.length === 0 && this.#blocked.length === 0;
   }
 
-  #take(): Entry | undefined {
+  #take(finish = true): Entry | undefined {
     if (this.#items.length === 0 && this.#done()) {
       return { k: DONE, d: undefined, o: 0, a: 1, w: false, x: undefined };
     }
     const entry = this.#items.shift();
     if (!entry) return undefined;
-    this.#finish();
+    if (finish) this.#finish();
     if (entry.k !== END) this.#taken++;
     const room = this.#blocked.shift();
     if (room) {

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { DONE, END } from "../msg.ts";
+
 /** One queued item as an engine keeps it. */
 export interface Entry {
   /** kind */
@@ -22,4 +24,13 @@ export interface Entry {
   x: Transferable[] | undefined;
   /** strikes: deaths of workers that had it in progress (owner only, never sent) */
   s?: number;
+}
+
+/**
+ * Whether a batch read stops after `entry`: the end marker, or the done
+ * signal of a queue whose producers all closed. Nothing after either is
+ * handed out with it, so that the next reader gets what follows.
+ */
+export function endsBatch(entry: Entry): boolean {
+  return entry.k === END || entry.k === DONE;
 }

@@ -2,8 +2,15 @@
  * Reading a queue until its end marker: in arrival order or sorted.
  * @module
  */
-import type { Msg } from "../msg.ts";
+import { END, type Msg } from "../msg.ts";
 import { checkQueue, type Queue } from "./queue.ts";
+import * as v from "../validate.ts";
+
+/** Options of {@linkcode iterBatches}. */
+export interface IterBatchesOptions {
+  /** The most messages in one batch, from 1 to 65536. @default 64 */
+  max?: number;
+}
 
 /**
  * Iterates over a queue's messages until the end marker, which the loop
@@ -25,6 +32,76 @@ export function iterMsg<T>(
 ): AsyncIterableIterator<Msg<T>> {
   checkQueue("iterate with iterMsg()", "q", q);
   return q[Symbol.asyncIterator]();
+}
+
+/**
+ * Iterates over a queue's messages in batches until the end marker, which
+ * no batch holds: each batch is what one {@linkcode Queue.prototype.getMany}
+ * returns, 1 to `max` messages in order, never empty. As with
+ * {@linkcode iterMsg}, the messages of a batch count as finished once the
+ * loop asks for the next batch — one step of the loop per batch, so that a
+ * loop that puts its results with `putMany` moves items by the batch both
+ * ways.
+ *
+ * @param q The queue to read.
+ * @param options The most messages per batch.
+ * @returns An async iterator of arrays of messages.
+ * @throws {TypeError} When `q` is not a Queue or `options` is not an object.
+ * @throws {RangeError} When `max` is not an integer from 1 to 65536.
+ * @example Results go back a batch at a time
+ * ```ts
+ * import { iterBatches, Queue } from "@workq/workq";
+ * const inQ = new Queue<number>();
+ * const outQ = new Queue<number>();
+ * await inQ.putMany([1, 2, 3, 4, 5]);
+ * await inQ.end();
+ * for await (const batch of iterBatches(inQ, { max: 2 })) {
+ *   await outQ.putMany(batch.map((msg) => msg.data * 10));
+ * }
+ * console.log(outQ.size); // 5
+ * ```
+ */
+export function iterBatches<T>(
+  q: Queue<T>,
+  options?: IterBatchesOptions,
+): AsyncIterableIterator<Msg<T>[]> {
+  const what = "iterate with iterBatches()";
+  checkQueue(what, "q", q);
+  v.options(what, "options", options, ["max"]);
+  const max = v.number(what, "options.max", options?.max, 64, {
+    min: 1,
+    max: 65536,
+    integer: true,
+  });
+  // A plain iterator, not an async generator: one promise per batch.
+  let ended = false;
+  const finish = (): IteratorResult<Msg<T>[]> => {
+    ended = true;
+    return { done: true, value: undefined };
+  };
+  const step = (batch: Msg<T>[]): IteratorResult<Msg<T>[]> => {
+    // The end marker can only be a batch's last message.
+    if (batch[batch.length - 1].kind !== END) {
+      return { done: false, value: batch };
+    }
+    if (batch.length === 1) return finish();
+    // The data before it first; the loop's next step ends.
+    ended = true;
+    batch.pop();
+    return { done: false, value: batch };
+  };
+  return {
+    next(): Promise<IteratorResult<Msg<T>[]>> {
+      if (ended) return Promise.resolve(finish());
+      return q.getMany({ max }).then(step);
+    },
+    return(): Promise<IteratorResult<Msg<T>[]>> {
+      return Promise.resolve(finish());
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
 }
 
 /**

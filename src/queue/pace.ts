@@ -10,8 +10,9 @@
 export class Pace {
   /** Items to have asked for ahead of use. */
   window: number;
+  /** The largest window. */
+  readonly max: number;
   readonly #targetMs: number;
-  readonly #max: number;
   #avg = -1;
   #since = -1; // when the reader's own time started; -1 while it waits
 
@@ -22,7 +23,7 @@ export class Pace {
    */
   constructor(targetMs: number, max: number, initial: number) {
     this.#targetMs = targetMs;
-    this.#max = max;
+    this.max = max;
     this.window = initial;
   }
 
@@ -52,6 +53,6 @@ export class Pace {
     const window = this.#avg > 10 * this.#targetMs
       ? 1
       : Math.ceil(this.#targetMs / Math.max(this.#avg, 0.001)) + 1;
-    this.window = Math.max(1, Math.min(window, this.#max));
+    this.window = Math.max(1, Math.min(window, this.max));
   }
 }

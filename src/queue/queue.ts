@@ -3,7 +3,7 @@
  * @module
  */
 import { brand, foreignCopy } from "../copies.ts";
-import { END, Msg } from "../msg.ts";
+import { END, Msg, msgOf } from "../msg.ts";
 import {
   cloneError,
   decode,
@@ -92,6 +92,15 @@ export interface GetOptions {
   /** Stops waiting after this many milliseconds with a `TimeoutError`. */
   timeout?: number;
 }
+
+/** Options of {@linkcode Queue.prototype.getMany}. */
+export interface GetManyOptions extends GetOptions {
+  /** The most messages one call returns, from 1 to 65536. @default 64 */
+  max?: number;
+}
+
+/** The largest batch {@linkcode Queue.prototype.getMany} takes. */
+const MAX_BATCH = 65536;
 
 let counter = 0;
 const RESERVED = "workq:";
@@ -336,12 +345,17 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>> {
           }`,
         );
       }
+      const unlimited = this.#maxItemBytes === undefined;
       for (const item of items) {
-        const { kind, data, order } = item instanceof Msg
-          ? item
-          : { kind: "", data: item, order: 0 };
-        checkKind(this.name, kind);
-        entries.push(this.#entry(kind, data, order, undefined));
+        if (item instanceof Msg) {
+          checkKind(this.name, item.kind);
+          entries.push(
+            this.#entry(item.kind, item.data, item.order, undefined),
+          );
+        } else if (typeof item === "number" && unlimited) {
+          // The common batch of plain numbers: nothing to check.
+          entries.push({ k: "", d: item, o: 0, a: 1, w: false, x: undefined });
+        } else entries.push(this.#entry("", item, 0, undefined));
       }
     } catch (error) {
       return Promise.reject(error);
@@ -425,6 +439,53 @@ export class Queue<T = unknown> implements AsyncIterable<Msg<T>> {
       return Promise.reject(error);
     }
     return this.#transport.get(options).then(toMsg<T>);
+  }
+
+  /**
+   * Takes the next messages, from 1 to `max`: it waits for the first as
+   * {@linkcode Queue.prototype.get} does, then adds those already here,
+   * without waiting for more. The messages this thread took before count as
+   * finished from this call on; these, from its next read. A batch ends at
+   * the end marker: it is then the batch's last message, and what was put
+   * after it stays for the next read.
+   *
+   * @param options The most messages to take, and a signal or a timeout to
+   * stop waiting.
+   * @returns The messages, in order; never empty.
+   * @throws {TypeError} (as a rejection) When an option is of the wrong type.
+   * @throws {RangeError} (as a rejection) When `max` is not an integer from
+   * 1 to 65536.
+   * @throws {DOMException} (as a rejection) `TimeoutError` after `timeout`,
+   * or the signal's reason when aborted.
+   * @example Read 64 at a time
+   * ```ts
+   * import { Queue } from "@workq/workq";
+   * const q = new Queue<number>();
+   * await q.putMany([1, 2, 3]);
+   * const batch = await q.getMany({ max: 64 });
+   * console.log(batch.map((msg) => msg.data)); // [1, 2, 3]
+   * ```
+   */
+  getMany(options?: GetManyOptions): Promise<Msg<T>[]> {
+    let max = 64;
+    let wait: GetOptions = {};
+    if (options !== undefined) {
+      try {
+        const what = `getMany() from queue "${this.name}"`;
+        v.options(what, "options", options, ["max", "timeout", "signal"]);
+        max = v.number(what, "options.max", options.max, 64, {
+          min: 1,
+          max: MAX_BATCH,
+          integer: true,
+        });
+        v.number(what, "options.timeout", options.timeout, 0, { min: 0 });
+        v.signal(what, "options.signal", options.signal);
+        wait = options;
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return this.#transport.getMany(max, wait).then(toMsgs<T>);
   }
 
   /**
@@ -553,12 +614,15 @@ function checkPut(name: string, options: PutOptions): void {
   v.number(what, "options.order", options.order, 0);
 }
 
+function toMsgs<T>(entries: Entry[]): Msg<T>[] {
+  const out: Msg<T>[] = [];
+  for (const entry of entries) out.push(toMsg<T>(entry));
+  return out;
+}
+
 function toMsg<T>(entry: Entry): Msg<T> {
   const data = entry.w ? decode(entry.d) : entry.d;
-  return new Msg<T>(
-    { kind: entry.k, data: data as T, order: entry.o },
-    entry.a,
-  );
+  return msgOf<T>(entry.k, data as T, entry.o, entry.a);
 }
 
 // The queues this thread was handed, by identity: a queue that arrives again

@@ -53,6 +53,13 @@ export interface Transport {
    */
   get(options: WaitOptions): Promise<Entry>;
   /**
+   * Takes 1 to `max` entries in order, waiting for the first as `get` does:
+   * those here now, without waiting for more. The entries taken before by
+   * this thread count as finished from now on; these, at the next read. A
+   * batch ends at the end marker or done signal (see `endsBatch`).
+   */
+  getMany(max: number, options: WaitOptions): Promise<Entry[]>;
+  /**
    * A descriptor through which another thread reaches the same queue; what
    * to call if that thread dies goes into `lifelines` where it is known here.
    */

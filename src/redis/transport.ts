@@ -47,7 +47,7 @@ import { Buffer } from "node:buffer";
 import { CLOSE, DONE, END } from "../msg.ts";
 import { Deque } from "../queue/deque.ts";
 import { type Group, ledger, type Reader } from "../queue/ledger.ts";
-import type { Entry } from "../queue/entry.ts";
+import { endsBatch, type Entry } from "../queue/entry.ts";
 import {
   cutShort,
   type Transport,
@@ -289,6 +289,7 @@ export class RedisTransport implements Transport {
   #cleared = ""; // the end marker whose barrier was passed
   // Starts small until the reader's pace is known: a first reader must not take everything.
   readonly #pace: Pace;
+  #lastBatch = 1; // items of the last read, for the pace of a batch reader
   #lastClaim = 0;
   #cursor = "0-0";
   #heartbeat: ReturnType<typeof setInterval> | undefined;
@@ -618,20 +619,48 @@ export class RedisTransport implements Transport {
 
   poll(): Entry | undefined {
     if (this.#done) return doneEntry();
-    if (this.#closed || this.#readers.length > 0) return undefined;
-    const head = this.#inbox.peek();
-    if (!head || (head.entry.k === END && head.id !== this.#cleared)) {
+    if (this.#closed || this.#readers.length > 0 || !this.#ready()) {
       return undefined;
     }
     this.#pace.took();
     this.#finish();
-    this.#inbox.shift();
-    this.#held.push(head.id);
-    if (this.#inbox.length * 2 <= this.#pace.window) {
+    return this.#more([], 1)[0];
+  }
+
+  getMany(max: number, options: WaitOptions): Promise<Entry[]> {
+    if (this.#done) return Promise.resolve([doneEntry()]);
+    if (this.#closed) return Promise.reject(this.#closed);
+    if (this.#readers.length === 0 && this.#ready()) {
+      this.#pace.took(this.#lastBatch);
+      this.#finish();
+      return Promise.resolve(this.#more([], max));
+    }
+    return this.get(options).then((first) => this.#more([first], max));
+  }
+
+  // Whether the inbox's head may be handed out now: an end marker only past its barrier.
+  #ready(): boolean {
+    const head = this.#inbox.peek();
+    return head !== undefined &&
+      (head.entry.k !== END || head.id === this.#cleared);
+  }
+
+  // Adds what is ready now to a read, none of it finished yet.
+  #more(batch: Entry[], max: number): Entry[] {
+    while (
+      batch.length < max && this.#ready() &&
+      (batch.length === 0 || !endsBatch(batch[batch.length - 1]))
+    ) {
+      const head = this.#inbox.shift()!;
+      this.#held.push(head.id);
+      batch.push(head.entry);
+    }
+    this.#lastBatch = batch.length;
+    if (!this.#done && this.#inbox.length * 2 <= this.#pace.window) {
       this.#prefetch = true;
       void this.#fetch();
     }
-    return head.entry;
+    return batch;
   }
 
   get(options: WaitOptions): Promise<Entry> {

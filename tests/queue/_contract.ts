@@ -5,7 +5,15 @@
 // reaches its engine only through the Transport contract.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { END, endq, iterMsg, iterSortq, Msg, type Queue } from "../../mod.ts";
+import {
+  END,
+  endq,
+  iterBatches,
+  iterMsg,
+  iterSortq,
+  Msg,
+  type Queue,
+} from "../../mod.ts";
 
 /** What builds a fresh queue of the engine under test. */
 export type MakeQueue = <T = unknown>(
@@ -170,5 +178,117 @@ export function queueContract(engine: string, make: MakeQueue): void {
     const second = q.get();
     await q.putMany([1, 2]);
     assert.deepEqual([(await first).data, (await second).data], [1, 2]);
+  });
+
+  test(`${engine}: getMany() takes up to max in order, what is there now, kinds and orders kept`, async () => {
+    const q = make<number>();
+    await q.putMany([1, 2, 3, 4, 5]);
+    await q.put(6, { kind: "K", order: 2 });
+    const first = await q.getMany({ max: 4 });
+    assert.ok(first.every((m) => m instanceof Msg));
+    assert.deepEqual(first.map((m) => m.data), [1, 2, 3, 4]);
+    const rest = await q.getMany();
+    assert.deepEqual(rest.map((m) => [m.data, m.kind, m.order]), [
+      [5, "", 0],
+      [6, "K", 2],
+    ]);
+    assert.equal(q.size, 0);
+  });
+
+  test(`${engine}: getMany() waits for the first item, not for max`, async () => {
+    const q = make<number>();
+    const pending = q.getMany({ max: 10 });
+    await q.put(7);
+    assert.deepEqual((await pending).map((m) => m.data), [7]);
+    await assert.rejects(
+      q.getMany({ timeout: 20 }),
+      (e: Error) => e.name === "TimeoutError",
+    );
+    const controller = new AbortController();
+    const aborted = q.getMany({ signal: controller.signal });
+    controller.abort(new Error("stop"));
+    await assert.rejects(aborted, /stop/);
+    await q.put(8);
+    assert.deepEqual(
+      (await q.getMany()).map((m) => m.data),
+      [8],
+      "a cancelled getMany() does not swallow the next item",
+    );
+  });
+
+  test(`${engine}: getMany() ends a batch at the end marker; what follows stays for the next read`, async () => {
+    const q = make<number>();
+    await q.putMany([1, 2]);
+    await q.end();
+    await q.put(3);
+    const batches: Msg<number>[][] = [];
+    for (let seen = 0; seen < 3;) {
+      const batch = await q.getMany({ max: 10 });
+      batches.push(batch);
+      seen += batch.length;
+    }
+    const flat = batches.flat();
+    assert.deepEqual(flat.map((m) => m.kind), ["", "", END]);
+    assert.equal(
+      batches.at(-1)!.at(-1)!.kind,
+      END,
+      "the marker ends its batch",
+    );
+    assert.deepEqual((await q.getMany()).map((m) => m.data), [3]);
+  });
+
+  test(`${engine}: getMany() refuses bad options by name`, async () => {
+    const q = make<number>({ name: "batchy" });
+    await q.put(1);
+    for (const max of [0, 1.5, 65537, Infinity]) {
+      await assert.rejects(
+        q.getMany({ max }),
+        (e: Error) =>
+          e instanceof RangeError && /options\.max/.test(e.message) &&
+          /batchy/.test(e.message),
+      );
+    }
+    await assert.rejects(
+      q.getMany({ max: "2" as unknown as number }),
+      (e: Error) => e instanceof TypeError && /options\.max/.test(e.message),
+    );
+    await assert.rejects(
+      q.getMany({ maxItems: 2 } as unknown as { max: number }),
+      TypeError,
+    );
+    await assert.rejects(q.getMany(5 as unknown as { max: number }), TypeError);
+    assert.deepEqual((await q.getMany()).map((m) => m.data), [1]);
+  });
+
+  test(`${engine}: iterBatches() yields every item once, in order, in batches of at most max, until the end marker`, async () => {
+    const q = make<number>();
+    const items = Array.from({ length: 150 }, (_, i) => i);
+    await q.putMany(items);
+    await q.end();
+    await q.put(999);
+    const seen: number[] = [];
+    for await (const batch of iterBatches(q, { max: 64 })) {
+      assert.ok(batch.length >= 1 && batch.length <= 64, `${batch.length}`);
+      assert.ok(batch.every((m) => m.kind !== END), "no marker in a batch");
+      for (const msg of batch) seen.push(msg.data);
+    }
+    assert.deepEqual(seen, items);
+    assert.equal((await q.get()).data, 999, "items after the marker stay");
+    const empty = make<number>();
+    await empty.end();
+    for await (const _ of iterBatches(empty)) assert.fail("no batch");
+  });
+
+  test(`${engine}: iterBatches() checks its arguments`, () => {
+    assert.throws(
+      () => iterBatches({} as Queue<number>),
+      (e: Error) => e instanceof TypeError && /must be a Queue/.test(e.message),
+    );
+    const q = make<number>();
+    assert.throws(() => iterBatches(q, { max: 0 }), RangeError);
+    assert.throws(
+      () => iterBatches(q, { size: 3 } as unknown as { max: number }),
+      TypeError,
+    );
   });
 }

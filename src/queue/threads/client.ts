@@ -4,8 +4,9 @@
  *
  * Prefetch adapts to the reader: the window (items asked for ahead of use)
  * aims to cover about 2 ms of the reader's own work per item, from 1 for slow
- * tasks (so that a slow worker never sits on items another could run) to 256
- * for tiny ones (so that a batch moves hundreds of items per message).
+ * tasks (so that a slow worker never sits on items another could run) to
+ * 1024 for tiny ones (so that a batch moves hundreds of items per message;
+ * 256 for a bounded queue).
  * @module
  */
 import { Pace } from "../pace.ts";
@@ -25,7 +26,7 @@ import {
   pack,
   unpack,
 } from "./protocol.ts";
-import type { Entry } from "../entry.ts";
+import { endsBatch, type Entry } from "../entry.ts";
 import { cutShort, type Transport, type WaitOptions } from "../transport.ts";
 import { soon } from "../../schedule.ts";
 import { runtime } from "../../runtime/mod.ts";
@@ -42,9 +43,12 @@ interface Waiter<T> {
   reject(error: unknown): void;
 }
 
-const MAX_WINDOW = 256;
+// Unbounded queues: tiny items move a thousand to a message. A bounded
+// queue's readers hold at most 256 (and never more than its bound).
+const MAX_WINDOW = 1024;
+const MAX_BOUNDED_WINDOW = 256;
 const TARGET_MS = 2;
-const FLUSH_AT = 256;
+const FLUSH_AT = 1024;
 const SAMPLE_ABOVE = 32;
 const SAMPLE_EVERY = 16;
 
@@ -130,6 +134,8 @@ export class ClientTransport implements Transport {
   // Starts small until the reader's pace is known: a first reader must not take everything.
   readonly #pace: Pace;
   #sampleIn = SAMPLE_EVERY;
+  #lastBatch = 1; // items of the last read, for the pace of a batch reader
+  #batchWant = 1; // a waiting batch read asks for this many at least
   #asked = 0;
   readonly #cell: Int32Array | undefined;
   readonly #unlisten: () => void;
@@ -142,7 +148,13 @@ export class ClientTransport implements Transport {
     this.id = descriptor.id;
     this.name = descriptor.name;
     this.maxsize = descriptor.maxsize;
-    this.#pace = new Pace(TARGET_MS, Math.min(MAX_WINDOW, this.maxsize), 1);
+    this.#pace = new Pace(
+      TARGET_MS,
+      this.maxsize === Infinity
+        ? MAX_WINDOW
+        : Math.min(MAX_BOUNDED_WINDOW, this.maxsize),
+      1,
+    );
     // Half the broker's credit cap (see broker.ts).
     this.#lowCredit = Math.floor(
       Math.max(1, Math.min(256, Math.floor(this.maxsize / 4))) / 2,
@@ -287,7 +299,20 @@ export class ClientTransport implements Transport {
   }
 
   putMany(entries: Entry[]): Promise<void> {
-    return Promise.all(entries.map((entry) => this.put(entry))).then(() => {});
+    if (this.#closed) return Promise.reject(this.#closed);
+    if (this.maxsize === Infinity) {
+      for (const entry of entries) this.#enqueue(entry);
+      return RESOLVED;
+    }
+    // Bounded: the last put resolves last (credit goes out in order), and
+    // rejects with the others when the queue fails: theirs are not reported
+    // twice, nor left unhandled.
+    let last: Promise<void> = RESOLVED;
+    for (const entry of entries) {
+      if (last !== RESOLVED) last.catch(() => {});
+      last = this.put(entry);
+    }
+    return last;
   }
 
   poll(): Entry | undefined {
@@ -302,11 +327,49 @@ export class ClientTransport implements Transport {
       this.#sampleIn = SAMPLE_EVERY;
     }
     const entry = this.#inbox.shift()!;
+    this.#lastBatch = 1;
     this.#asked++;
     this.#returned++;
     this.#mark();
     this.#topUp();
     return entry;
+  }
+
+  getMany(max: number, options: WaitOptions): Promise<Entry[]> {
+    if (this.#closed) return Promise.reject(this.#closed);
+    if (this.#readers.length === 0 && this.#inbox.length > 0) {
+      // What was read before is finished; this batch, at the next read.
+      this.#pace.took(this.#lastBatch);
+      this.#finished = this.#returned;
+      ledger.finished(this.#reader, this.#finished);
+      return Promise.resolve(this.#more([], max));
+    }
+    // A waiting batch read asks for its batch in one go, not one item.
+    this.#batchWant = Math.min(max, this.#pace.max);
+    return this.get(options).then(
+      (first) => this.#more([first], max),
+      (error) => {
+        this.#batchWant = 1;
+        throw error;
+      },
+    );
+  }
+
+  // Adds what the inbox holds now to a batch read, none of it finished yet.
+  #more(batch: Entry[], max: number): Entry[] {
+    const inbox = this.#inbox;
+    const at = batch.length;
+    while (
+      batch.length < max && inbox.length > 0 &&
+      (batch.length === 0 || !endsBatch(batch[batch.length - 1]))
+    ) batch.push(inbox.shift()!);
+    this.#batchWant = 1;
+    this.#returned += batch.length - at;
+    this.#asked = this.#returned;
+    this.#lastBatch = batch.length;
+    writeRead(this.#cell, this.#finished, this.#returned);
+    this.#topUp();
+    return batch;
   }
 
   // Shares how far the reader got (see progress.ts).
@@ -410,7 +473,7 @@ export class ClientTransport implements Transport {
     const have = this.#inbox.length + this.#requested;
     const unacked = this.#committed - this.#acked;
     const need = this.#readers.length > 0
-      ? Math.max(this.#pace.window, this.#readers.length)
+      ? Math.max(this.#pace.window, this.#readers.length, this.#batchWant)
       : this.#pace.window;
     let n = 0;
     if (have * 2 <= need) n = need - have;
@@ -444,12 +507,9 @@ export class ClientTransport implements Transport {
         if (this.#readers.length > 0) this.#topUp();
         break;
       }
-      case "accepted": {
-        const batch = this.#sent.shift();
-        if (!batch) break;
-        batch.group?.settle();
+      case "accepted":
+        for (let i = 0; i < message.n; i++) this.#sent.shift()?.group?.settle();
         break;
-      }
       case "room":
         this.#granted(message.n);
         break;

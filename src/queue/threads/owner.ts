@@ -6,7 +6,7 @@
 import { Broker, type Consumer, type DeadLetterHandler } from "./broker.ts";
 import { progressCell } from "./progress.ts";
 import { serve } from "./serve.ts";
-import type { Entry } from "../entry.ts";
+import { endsBatch, type Entry } from "../entry.ts";
 import { cutShort, type Transport, type WaitOptions } from "../transport.ts";
 import {
   type EncodedItem,
@@ -119,11 +119,36 @@ export class OwnerTransport implements Transport {
   }
 
   putMany(entries: Entry[]): Promise<void> {
-    return Promise.all(entries.map((entry) => this.put(entry))).then(() => {});
+    // One call into the broker, one promise: not one of each per entry.
+    const broker = this.#broker;
+    let resolve: (() => void) | undefined;
+    const waiting = new Promise<void>((r) => (resolve = r));
+    if (!broker.put(entries, resolve)) return waiting;
+    this.#sinceYield += entries.length;
+    if (this.#sinceYield < YIELD_EVERY || !broker.remote) return RESOLVED;
+    this.#sinceYield = 0;
+    return new Promise<void>((resolve) => soon(resolve));
   }
 
   poll(): Entry | undefined {
     return this.#readers.length === 0 ? this.#broker.take() : undefined;
+  }
+
+  getMany(max: number, options: WaitOptions): Promise<Entry[]> {
+    const first = this.poll();
+    if (first) return Promise.resolve(this.#more([first], max));
+    return this.get(options).then((entry) => this.#more([entry], max));
+  }
+
+  // Reads here are finished when taken (see the constructor): the batch
+  // takes what the broker has now.
+  #more(batch: Entry[], max: number): Entry[] {
+    while (batch.length < max && !endsBatch(batch[batch.length - 1])) {
+      const entry = this.poll();
+      if (!entry) break;
+      batch.push(entry);
+    }
+    return batch;
   }
 
   get(options: WaitOptions): Promise<Entry> {

@@ -14,6 +14,7 @@ import {
   unpack,
 } from "./protocol.ts";
 import type { Entry } from "../entry.ts";
+import { soon } from "../../schedule.ts";
 
 type Port = MessagePort & { unref?: () => void };
 
@@ -44,8 +45,22 @@ export function serve(
   let waiting = 0; // puts not yet in the queue (a bounded queue is full)
   let syncs: number[] = [];
   let open = true;
+  // Puts accepted and not yet answered: one answer per turn, not one per
+  // batch, and always before any other message, so that the client sees
+  // them in order.
+  let accepted = 0;
+  let answering = false;
+  const answer = () => {
+    answering = false;
+    if (accepted === 0 || !open) return;
+    const n = accepted;
+    accepted = 0;
+    port.postMessage({ t: "accepted", n, z: broker.size });
+  };
   const post = (message: OwnerMessage, transfer: Transferable[] = []) => {
-    if (open) port.postMessage(message, transfer);
+    if (!open) return;
+    if (accepted > 0) answer();
+    port.postMessage(message, transfer);
   };
   const consumer: Consumer = {
     credit: 0,
@@ -88,16 +103,20 @@ export function serve(
       case "put": {
         writeReceived(cell);
         waiting++;
-        const accepted = () => {
+        const done = () => {
           waiting--;
-          post({ t: "accepted", z: broker.size });
+          accepted++;
+          if (!answering) {
+            answering = true;
+            soon(answer);
+          }
           flushSyncs();
         };
         const entries = unpack(message.b);
         const now = bounded
-          ? broker.putCredited(entries, producer, accepted)
-          : broker.put(entries, accepted);
-        if (now) accepted();
+          ? broker.putCredited(entries, producer, done)
+          : broker.put(entries, done);
+        if (now) done();
         break;
       }
       case "want":
