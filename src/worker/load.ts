@@ -39,6 +39,15 @@ export async function load(spec: TaskSpec): Promise<TaskFunction> {
       ...names.map((n) => (workq as never)[n]),
     );
   } catch (error) {
+    // A page whose Content Security Policy lacks 'unsafe-eval' (and its
+    // workers, which inherit or carry that policy) refuses new Function.
+    if ((error as Error)?.name === "EvalError") {
+      throw new EvalError(
+        `Cannot run task "${spec.name}": the Content Security Policy forbids eval ('unsafe-eval'), which a function task needs to run from its source (${
+          (error as Error).message
+        }). Export the function from a module and run it with task(url, name).`,
+      );
+    }
     throw new SyntaxError(
       `Cannot run task "${spec.name}": its source is not a function expression (${
         (error as Error).message
