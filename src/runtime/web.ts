@@ -9,6 +9,7 @@ import type {
   WorkerPort,
   WorkerScope,
 } from "./types.ts";
+import { fetchCause } from "./fetch_cause.ts";
 import { hookSelfExit } from "./self_exit.ts";
 import { onSignal } from "./signal.ts";
 
@@ -47,7 +48,16 @@ function spawn(url: URL, name: string, events: WorkerEvents): WorkerPort {
   // Without preventDefault an error in a Deno worker kills the parent.
   worker.onerror = (event: ErrorEvent) => {
     event.preventDefault();
-    events.error(event.error ?? new Error(event.message));
+    if (event.error || event.message) {
+      events.error(event.error ?? new Error(event.message));
+      return;
+    }
+    // A bare event: the browser could not load the worker's script.
+    void fetchCause(url.href).then((cause) =>
+      events.unloaded(
+        new Error(`its script ${url.href} could not be loaded: ${cause}`),
+      )
+    );
   };
   worker.onmessageerror = () => {
     events.error(

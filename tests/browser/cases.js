@@ -6,7 +6,8 @@
 //
 // No top-level await: `workqCases` exists once the module has run (before
 // the page's load event), and settles when workq has loaded.
-const lib = new URL("./", new URLSearchParams(location.search).get("lib"));
+const params = new URLSearchParams(location.search);
+const lib = new URL("./", params.get("lib"));
 const tasks = new URL("dist/tests/fixtures/tasks.js", lib);
 let endq, endqAndWait, iterMsg, map, MapFailure, Msg, NUM_CPUS, Pool, Queue;
 let run, task, transfer, WorkerError;
@@ -170,6 +171,47 @@ const cases = {
     } finally {
       await pool.close();
     }
+  },
+
+  // A task module that is not there: the error names its URL and why.
+  async missingTaskModule() {
+    const gone = new URL("dist/tests/fixtures/no_such_tasks.js", lib);
+    return { url: gone.href, ...await failure(run(task(gone, "f")).result) };
+  },
+
+  // workq served without its worker entry (a bundler's split that lost it).
+  async brokenEntry() {
+    const entry = new URL("dist/src/worker/entry.js", lib).href;
+    return { entry, ...await failure(run(() => 1).result) };
+  },
+
+  // The same in a shape, which replaces dead workers: it gives up, as a
+  // failed start, and does not respawn forever (without SharedArrayBuffer
+  // too, where no worker can say it is up).
+  async brokenMap() {
+    const entry = new URL("dist/src/worker/entry.js", lib).href;
+    return { entry, ...await failure(map((x) => x, [1, 2, 3])) };
+  },
+
+  // A second copy of workq from another URL, in the page and in a task
+  // module: either one reading this copy's queue names both copies.
+  async twoCopies() {
+    const url = new URL("dist/mod.js", params.get("other")).href;
+    const other = await import(url);
+    const q = new Queue();
+    await q.put(1);
+    await endq(q);
+    const drainWith = task(
+      new URL("dist/tests/fixtures/errors/tasks.js", lib),
+      "drainWith",
+    );
+    return {
+      url,
+      page: await failure((async () => {
+        for await (const _ of other.iterMsg(q)) return "read";
+      })()),
+      worker: await failure(run(drainWith, url, q).result),
+    };
   },
 
   // Under a CSP without 'unsafe-eval': the error says why and what to use.

@@ -8,7 +8,8 @@
 //
 //   node --test tests/browser/chromium.mjs   (after the build into dist/)
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import puppeteer from "puppeteer-core";
@@ -42,6 +43,7 @@ const ALL = [
   "redelivery",
   "nested",
   "poolRun",
+  "missingTaskModule",
 ];
 
 /** What each case must give, whatever the variant. */
@@ -95,6 +97,29 @@ const expected = {
   },
   nested: (got) => assert.deepEqual(got, [4, 50]),
   poolRun: (got) => assert.deepEqual(got, [5, "warm"]),
+  missingTaskModule: (got) => {
+    assert.ok(got.message.includes(got.url), got.message);
+    assert.match(got.message, /404/);
+  },
+  brokenEntry: (got) => {
+    assert.equal(got.name, "WorkerError", got.message);
+    assert.match(got.message, /could not start/);
+    assert.ok(got.message.includes(got.entry), got.message);
+    assert.match(got.message, /404/);
+  },
+  brokenMap: (got) => {
+    assert.match(got.message, /failed to start/);
+    assert.ok(got.message.includes(got.entry), got.message);
+    assert.match(got.message, /404/);
+  },
+  twoCopies: (got) => {
+    for (const where of ["page", "worker"]) {
+      const { name, message } = got[where];
+      assert.equal(name, "TypeError", `${where}: ${message}`);
+      assert.match(message, /a Queue from another copy of workq/);
+      assert.ok(message.includes(got.url.replace("mod.js", "")), message);
+    }
+  },
   functionTaskCsp: (got) => {
     assert.equal(got.name, "EvalError");
     assert.match(got.message, /Content Security Policy forbids eval/);
@@ -104,6 +129,7 @@ const expected = {
 };
 
 let browser;
+let broken;
 const servers = {};
 const variants = [
   // [name, page server, workq server, cases]
@@ -111,6 +137,11 @@ const variants = [
   ["plain", "plain", "plain", ALL],
   ["cross-origin", "isolated", "cdn", ALL],
   ["csp", "csp", "csp", ["moduleTask", "functionTaskCsp"]],
+  // A page that also loads workq from the CDN (?other=).
+  ["two copies", "isolated", "isolated", ["twoCopies"]],
+  // workq from a CDN that lacks the worker entry.
+  ["broken", "isolated", "broken", ["brokenEntry", "brokenMap"]],
+  ["broken, plain", "plain", "broken", ["brokenEntry", "brokenMap"]],
 ];
 
 before(async () => {
@@ -123,6 +154,14 @@ before(async () => {
   for (const [name, h] of Object.entries(headers)) {
     servers[name] = await serveStatic(root, h);
   }
+  // workq's modules without src/worker/entry.js.
+  broken = mkdtempSync(join(tmpdir(), "workq-broken-"));
+  cpSync(join(root, "dist", "src"), join(broken, "dist", "src"), {
+    recursive: true,
+  });
+  cpSync(join(root, "dist", "mod.js"), join(broken, "dist", "mod.js"));
+  rmSync(join(broken, "dist", "src", "worker", "entry.js"));
+  servers.broken = await serveStatic(broken, CDN);
   browser = await puppeteer.launch({
     executablePath,
     headless: true,
@@ -134,10 +173,11 @@ before(async () => {
 after(async () => {
   await browser?.close();
   for (const server of Object.values(servers)) await server.close();
+  if (broken) rmSync(broken, { recursive: true, force: true });
 });
 
 /** Runs one case in a fresh page; returns its value or throws its error. */
-async function inPage(variant, pageServer, libServer, name) {
+async function inPage(pageServer, libServer, name) {
   const page = await browser.newPage();
   const problems = [];
   page.on("pageerror", (error) => problems.push(`page error: ${error}`));
@@ -146,16 +186,16 @@ async function inPage(variant, pageServer, libServer, name) {
   });
   try {
     const lib = `${servers[libServer].origin}/`;
+    const other = `${servers.cdn.origin}/`;
     await page.goto(
-      `${servers[pageServer].origin}/tests/browser/page.html?lib=${lib}`,
+      `${
+        servers[pageServer].origin
+      }/tests/browser/page.html?lib=${lib}&other=${other}`,
       { waitUntil: "load" },
     );
-    if (variant !== "plain") {
-      const isolated = await page.evaluate(() =>
-        globalThis.crossOriginIsolated
-      );
-      assert.equal(isolated, variant !== "csp", "crossOriginIsolated");
-    }
+    // The variant is what the page says it is (SharedArrayBuffer or not).
+    const isolated = await page.evaluate(() => globalThis.crossOriginIsolated);
+    assert.equal(isolated, pageServer === "isolated", "crossOriginIsolated");
     return await page.evaluate(
       (name) => globalThis.workqCases.then((cases) => cases[name]()),
       name,
@@ -171,7 +211,7 @@ async function inPage(variant, pageServer, libServer, name) {
 for (const [variant, pageServer, libServer, names] of variants) {
   for (const name of names) {
     test(`${name} (${variant})`, { timeout: 120_000 }, async () => {
-      expected[name](await inPage(variant, pageServer, libServer, name));
+      expected[name](await inPage(pageServer, libServer, name));
     });
   }
 }
