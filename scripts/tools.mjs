@@ -126,14 +126,26 @@ export function ensureRedisServer() {
   return ensureDebian("redis-server", "redis-server", "the Redis tests");
 }
 
+// A Chromium or Chrome already there (GitHub's runners have Google Chrome).
+const CHROMES = [
+  "chromium",
+  "chromium-browser",
+  "google-chrome-stable",
+  "google-chrome",
+];
+
 /**
- * Makes sure Debian's Chromium (for the browser lane, tests/browser/) is on
- * PATH; puppeteer-core, a devDependency, drives it. Returns its path, or
- * undefined.
+ * Makes sure a Chromium (for the browser lane, tests/browser/) is on PATH:
+ * one already there, else, as root, Debian's package; puppeteer-core, a
+ * devDependency, drives it. Returns its path, or undefined.
  */
 export function ensureChromium() {
-  if (!ensureDebian("chromium", "chromium", "the browser lane")) return;
-  return execFileSync("sh", ["-c", "command -v chromium"], {
+  const found = CHROMES.find(onPath) ??
+    (ensureDebian("chromium", "chromium", "the browser lane")
+      ? "chromium"
+      : undefined);
+  if (!found) return undefined;
+  return execFileSync("sh", ["-c", `command -v ${found}`], {
     encoding: "utf8",
   }).trim();
 }
