@@ -1,6 +1,7 @@
 // A static http server for the "deno (http)" lane: the repository served on
 // loopback, so that Deno loads workq by http: URL as its users load it from
-// JSR by https: URL (and takes the paths that only such a URL takes).
+// JSR by https: URL (and takes the paths that only such a URL takes). The
+// browser lane serves its variants with it too, each with its own headers.
 import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { extname, join, normalize, sep } from "node:path";
@@ -12,21 +13,23 @@ const TYPES = {
   ".js": "text/javascript",
   ".mjs": "text/javascript",
   ".json": "application/json",
+  ".html": "text/html; charset=utf-8",
 };
 
 /**
- * Serves `dir` on 127.0.0.1 at a free port (GET only, files only).
- * Resolves with the server's origin and a `close()` that resolves once it
- * has stopped.
+ * Serves `dir` on 127.0.0.1 at a free port (GET only, files only), with
+ * `headers` added to every response (the browser lane's COOP/COEP, CORS and
+ * CSP variants). Resolves with the server's origin and a `close()` that
+ * resolves once it has stopped.
  */
-export function serveStatic(dir) {
+export function serveStatic(dir, headers = {}) {
   const server = createServer(async (req, res) => {
     const path = normalize(
       decodeURIComponent(new URL(req.url, "http://x").pathname),
     );
     const file = join(dir, path);
     if (req.method !== "GET" || !file.startsWith(dir + sep)) {
-      res.writeHead(404).end();
+      res.writeHead(404, headers).end();
       return;
     }
     try {
@@ -35,9 +38,10 @@ export function serveStatic(dir) {
         "content-type": TYPES[extname(file)] ?? "application/octet-stream",
         "cache-control": "no-store",
         connection: "close",
+        ...headers,
       }).end(body);
     } catch {
-      res.writeHead(404).end();
+      res.writeHead(404, headers).end();
     }
   });
   return new Promise((resolve, reject) => {

@@ -96,29 +96,58 @@ function onPath(command) {
 }
 
 /**
- * Makes sure redis-server (for tests/redis/) is on PATH: as root, installs
- * Debian's package. Returns whether it is there.
+ * Makes sure `command` is on PATH: as root, installs Debian's `pkg`.
+ * Returns whether it is there; `who` says which tests fail without it.
  */
-export function ensureRedisServer() {
-  if (onPath("redis-server")) return true;
+function ensureDebian(command, pkg, who) {
+  if (onPath(command)) return true;
   if (process.getuid?.() !== 0 || !onPath("apt-get")) {
     process.stderr.write(
-      "redis-server is missing and cannot be installed here (not root, or no apt-get): the Redis tests will fail\n",
+      `${command} is missing and cannot be installed here (not root, or no apt-get): ${who} will fail\n`,
     );
     return false;
   }
-  process.stderr.write("installing redis-server (apt-get)\n");
+  process.stderr.write(`installing ${pkg} (apt-get)\n`);
   try {
     const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
     const opts = { stdio: ["ignore", "inherit", "inherit"], env };
     execFileSync("apt-get", ["update", "-qq"], opts);
-    execFileSync("apt-get", ["install", "-y", "-qq", "redis-server"], opts);
+    execFileSync("apt-get", ["install", "-y", "-qq", pkg], opts);
   } catch (error) {
     process.stderr.write(
-      `installing redis-server failed (${error.message}): the Redis tests will fail\n`,
+      `installing ${pkg} failed (${error.message}): ${who} will fail\n`,
     );
   }
-  return onPath("redis-server");
+  return onPath(command);
+}
+
+/** Makes sure redis-server (for tests/redis/) is on PATH. */
+export function ensureRedisServer() {
+  return ensureDebian("redis-server", "redis-server", "the Redis tests");
+}
+
+// A Chromium or Chrome already there (GitHub's runners have Google Chrome).
+const CHROMES = [
+  "chromium",
+  "chromium-browser",
+  "google-chrome-stable",
+  "google-chrome",
+];
+
+/**
+ * Makes sure a Chromium (for the browser lane, tests/browser/) is on PATH:
+ * one already there, else, as root, Debian's package; puppeteer-core, a
+ * devDependency, drives it. Returns its path, or undefined.
+ */
+export function ensureChromium() {
+  const found = CHROMES.find(onPath) ??
+    (ensureDebian("chromium", "chromium", "the browser lane")
+      ? "chromium"
+      : undefined);
+  if (!found) return undefined;
+  return execFileSync("sh", ["-c", `command -v ${found}`], {
+    encoding: "utf8",
+  }).trim();
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -67,6 +67,11 @@ export interface WorkerEvents {
    * `memory` when the runtime says the worker ran out of memory.
    */
   error(error: unknown, memory?: boolean): void;
+  /**
+   * The worker's script could not be loaded (a browser's bare `error`
+   * event): its thread never ran, a failed start like a failed spawn.
+   */
+  unloaded(error: Error): void;
   /** The worker's thread ended, where the runtime reports it. */
   exit(code: number): void;
 }

@@ -9,18 +9,55 @@ import type {
   WorkerPort,
   WorkerScope,
 } from "./types.ts";
+import { fetchCause } from "./fetch_cause.ts";
 import { hookSelfExit } from "./self_exit.ts";
 import { onSignal, raiseSignal, signalListeners } from "./signal.ts";
 
 // deno-lint-ignore no-explicit-any
 type Any = any;
 
+/**
+ * The URL to start a worker from. A browser refuses a worker script from
+ * another origin (workq loaded from a CDN) with a SecurityError, whatever
+ * its CORS headers; a same-origin `blob:` module that imports the real
+ * entry is allowed, and the entry keeps its own URL (its imports resolve
+ * against it). Returns the URL and what to call once the worker has it.
+ */
+function startUrl(url: URL): [string, () => void] {
+  const here = (globalThis as Any).location?.origin;
+  if (!here || url.protocol === "blob:" || url.origin === here) {
+    return [url.href, () => {}];
+  }
+  const blob = new Blob([`import ${JSON.stringify(url.href)};\n`], {
+    type: "text/javascript",
+  });
+  const href = URL.createObjectURL(blob);
+  return [href, () => URL.revokeObjectURL(href)];
+}
+
 function spawn(url: URL, name: string, events: WorkerEvents): WorkerPort {
-  const worker: Worker = new Worker(url.href, { type: "module", name });
+  const [href, revoke] = startUrl(url);
+  let worker: Worker;
+  try {
+    worker = new Worker(href, { type: "module", name });
+  } finally {
+    // The Worker constructor has resolved the blob: URL by now (the HTML
+    // standard takes its entry when parsing the URL), so it can go.
+    revoke();
+  }
   // Without preventDefault an error in a Deno worker kills the parent.
   worker.onerror = (event: ErrorEvent) => {
     event.preventDefault();
-    events.error(event.error ?? new Error(event.message));
+    if (event.error || event.message) {
+      events.error(event.error ?? new Error(event.message));
+      return;
+    }
+    // A bare event: the browser could not load the worker's script.
+    void fetchCause(url.href).then((cause) =>
+      events.unloaded(
+        new Error(`its script ${url.href} could not be loaded: ${cause}`),
+      )
+    );
   };
   worker.onmessageerror = () => {
     events.error(

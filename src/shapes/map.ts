@@ -11,6 +11,8 @@ import { Queue } from "../queue/queue.ts";
 import { run, stopWith, type WorkerHandle } from "../worker/run.ts";
 import { runtime } from "../runtime/mod.ts";
 import { drivers, WorkerGroup } from "./workers.ts";
+import { type Clock, newClock } from "../worker/clock.ts";
+import { transfer } from "../transfer.ts";
 import {
   specName,
   type Task,
@@ -209,7 +211,7 @@ async function* engine(
       Math.min(1024, Math.ceil((known ?? 0) / (concurrency * 32))),
     ));
   const timeout = o.timeout ?? 0;
-  const clocks = new Map<WorkerHandle<number>, Float64Array>();
+  const clocks = new Map<WorkerHandle<number>, Clock>();
 
   // Results and the main thread's own notices (dead letters) share one queue.
   const results = new Queue<unknown>({ name: `${name}:results` });
@@ -249,9 +251,8 @@ async function* engine(
   const group = new WorkerGroup<number>({
     name: `Cannot map "${name}"`,
     spawn: (up) => {
-      const clock = timeout && typeof SharedArrayBuffer === "function"
-        ? new Float64Array(new SharedArrayBuffer(16)).fill(-1)
-        : undefined;
+      const clock = timeout ? newClock() : undefined;
+      const end = clock?.end;
       const handle = run(
         mapWorker,
         work,
@@ -260,7 +261,7 @@ async function* engine(
         o.shared,
         o.maxTasksPerWorker ?? 0,
         names.length,
-        clock,
+        end instanceof Float64Array || !end ? end : transfer(end, [end]),
         up,
       ) as WorkerHandle<number>;
       names.push(handle.name);
@@ -269,6 +270,7 @@ async function* engine(
     },
     want: () => !failure,
     ended: (handle, death) => {
+      clocks.get(handle)?.close();
       clocks.delete(handle);
       // The task itself could not run (its module, its export): no use retrying.
       if (death && !(death.error instanceof WorkerError)) fail(death.error);
@@ -290,7 +292,7 @@ async function* engine(
   const watchdog = timeout
     ? setInterval(() => {
       const now = Date.now();
-      for (const [handle, clock] of clocks) {
+      for (const [handle, { cell: clock }] of clocks) {
         if (clock[0] < 0 || now - clock[1] <= timeout) continue;
         // The input itself is the cause: it fails now and is not retried.
         const error = new WorkerError(

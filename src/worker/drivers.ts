@@ -10,6 +10,7 @@ import { errorToData } from "../errors.ts";
 import { type LogLevel, setLogSink } from "../log.ts";
 import type { TaskSpec } from "../task.ts";
 import { findUncloneable } from "../wire.ts";
+import { type ClockEnd, stamp } from "./clock.ts";
 import { explain, load } from "./load.ts";
 import type { MapChunk, MapResults } from "./protocol.ts";
 
@@ -40,7 +41,7 @@ function safeJson(value: unknown): string {
  * Runs `spec` over chunks of `[offset, input]` read from `inputs` and puts a
  * chunk of results on `results`. While it runs, `log()` and the console
  * become messages on `results` (kind "log") with the current offset. `clock`
- * (shared with the main thread) holds the offset in progress and when it
+ * (see `clock.ts`) tells the main thread the offset in progress and when it
  * started, for per-input timeouts. `up` is raised once the task is loaded.
  */
 export async function mapWorker(
@@ -50,7 +51,7 @@ export async function mapWorker(
   shared: unknown,
   maxTasks: number,
   index: number,
-  clock: Float64Array | undefined,
+  clock: ClockEnd | undefined,
   up: Int32Array | undefined,
 ): Promise<number> {
   const fn = await load(spec);
@@ -76,10 +77,7 @@ export async function mapWorker(
     const failures: [number, unknown][] = [];
     for (let i = 0; i < items.length; i++) {
       offset = start + i;
-      if (clock) {
-        clock[1] = Date.now();
-        clock[0] = offset;
-      }
+      stamp(clock, offset);
       try {
         let value = fn(items[i], shared);
         // Awaiting a plain value would cost a turn per input.
@@ -98,7 +96,7 @@ export async function mapWorker(
       } catch (error) {
         failures.push([i, errorToData(explain(error, spec))]);
       }
-      if (clock) clock[0] = -1;
+      stamp(clock, -1);
     }
     const out: MapResults = [start, values, failures];
     await results.put(new Msg({ kind: "results", data: out }));

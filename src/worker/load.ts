@@ -4,6 +4,7 @@
  * @module
  */
 import { deniedFlag } from "../runtime/denied.ts";
+import { fetchCause, isFetchFailure } from "../runtime/fetch_cause.ts";
 import type { TaskFunction, TaskSpec } from "../task.ts";
 
 const HINT =
@@ -17,7 +18,13 @@ export async function load(spec: TaskSpec): Promise<TaskFunction> {
     try {
       mod = await import(spec.module);
     } catch (error) {
-      throw notLoaded(error, spec);
+      if (!isFetchFailure(error)) throw notLoaded(error, spec);
+      throw new Error(
+        `Cannot run task "${spec.export}": its module ${spec.module} could not be loaded: ${await fetchCause(
+          spec.module,
+        )}${calledAt(spec)}`,
+        { cause: error },
+      );
     }
     const fn = mod[spec.export];
     if (typeof fn !== "function") {
@@ -39,6 +46,15 @@ export async function load(spec: TaskSpec): Promise<TaskFunction> {
       ...names.map((n) => (workq as never)[n]),
     );
   } catch (error) {
+    // A page whose Content Security Policy lacks 'unsafe-eval' (and its
+    // workers, which inherit or carry that policy) refuses new Function.
+    if ((error as Error)?.name === "EvalError") {
+      throw new EvalError(
+        `Cannot run task "${spec.name}": the Content Security Policy forbids eval ('unsafe-eval'), which a function task needs to run from its source (${
+          (error as Error).message.trim().replace(/\.$/, "")
+        }). Export the function from a module and run it with task(url, name).`,
+      );
+    }
     throw new SyntaxError(
       `Cannot run task "${spec.name}": its source is not a function expression (${
         (error as Error).message

@@ -110,6 +110,19 @@ export class WorkerHandle<R = unknown> implements PromiseLike<R> {
     return this.result.then(onFulfilled, onRejected);
   }
 
+  // A failed start: shapes that replace dead workers give up after a few.
+  #notStarted(error: unknown): void {
+    this.#end(
+      false,
+      new WorkerError(
+        this.name,
+        "spawn",
+        `could not start: ${describe(error)}`,
+        { cause: error },
+      ),
+    );
+  }
+
   /** @internal */
   start(
     message: StartMessage,
@@ -125,6 +138,7 @@ export class WorkerHandle<R = unknown> implements PromiseLike<R> {
         entry,
         this.name,
         {
+          unloaded: (error) => this.#notStarted(error),
           error: (error, memory) =>
             this.#end(
               false,
@@ -157,15 +171,7 @@ export class WorkerHandle<R = unknown> implements PromiseLike<R> {
         permissionsFor(options, message.task),
       );
     } catch (error) {
-      this.#end(
-        false,
-        new WorkerError(
-          this.name,
-          "spawn",
-          `could not start: ${describe(error)}`,
-          { cause: error },
-        ),
-      );
+      this.#notStarted(error);
       return;
     }
     this.#port = port;

@@ -1,0 +1,217 @@
+// The browser lane: workq's emitted .js (dist/, built by scripts/test.mjs)
+// in headless Chromium (Debian's, driven by puppeteer-core), served from
+// loopback in each variant a page meets: cross-origin isolated (COOP/COEP:
+// SharedArrayBuffer there), plain (no SharedArrayBuffer), cross-origin
+// (workq from another origin, with CORS, as from a CDN) and a CSP without
+// 'unsafe-eval'. Every case × variant is one test. Real time: no virtual
+// time budget (it races ahead of workers).
+//
+//   node --test tests/browser/chromium.mjs   (after the build into dist/)
+import assert from "node:assert/strict";
+import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import puppeteer from "puppeteer-core";
+import { serveStatic } from "../../scripts/serve.mjs";
+import { ensureChromium, root } from "../../scripts/tools.mjs";
+
+const ISOLATED = {
+  "cross-origin-opener-policy": "same-origin",
+  "cross-origin-embedder-policy": "require-corp",
+};
+// The CDN: anyone may load it, from an isolated page too.
+const CDN = {
+  ...ISOLATED,
+  "access-control-allow-origin": "*",
+  "cross-origin-resource-policy": "cross-origin",
+};
+// On every response, workers' scripts included (a worker takes its CSP from
+// its own script's response).
+const CSP = {
+  "content-security-policy":
+    "default-src 'self'; script-src 'self' blob:; worker-src 'self' blob:",
+};
+
+const ALL = [
+  "quickStart",
+  "moduleTask",
+  "functionTask",
+  "transfer",
+  "errors",
+  "mapTimeout",
+  "redelivery",
+  "nested",
+  "poolRun",
+  "missingTaskModule",
+];
+
+/** What each case must give, whatever the variant. */
+const expected = {
+  quickStart: (got) => assert.equal(got, 499500),
+  moduleTask: (got) => assert.deepEqual(got, { a: [1, 2], b: "x" }),
+  functionTask: (got) => assert.equal(got, 42),
+  transfer: (got) =>
+    assert.deepEqual(got, {
+      detached: 0,
+      back: 16 * 1024 * 1024,
+      first: 7,
+      last: 7,
+      isUint8Array: true,
+    }),
+  errors: (got) =>
+    assert.deepEqual(got, {
+      module: {
+        name: "RangeError",
+        message: "boom",
+        cause: "the cause",
+        isRangeError: true,
+        isWorkerError: false,
+      },
+      fn: {
+        name: "TypeError",
+        message: "not a number",
+        isRangeError: false,
+        isWorkerError: false,
+      },
+    }),
+  mapTimeout: (got) =>
+    assert.deepEqual(got, {
+      spun: "timeout",
+      first: 10,
+      last: 20,
+      isFailure: true,
+      reason: "timeout",
+    }),
+  // At least once: every item comes out, a first delivery never twice, and
+  // each extra copy says it is one (attempt > 1). How many come again
+  // depends on what the dead worker had read and confirmed (docs/runtimes.md).
+  redelivery: (got) => {
+    assert.equal(got.distinct, 2000);
+    assert.equal(got.firstTwice, false);
+    assert.ok(
+      got.results - got.distinct <= got.marked,
+      `unmarked repeats: ${JSON.stringify(got)}`,
+    );
+    assert.equal(got.terminated, true);
+  },
+  nested: (got) => assert.deepEqual(got, [4, 50]),
+  poolRun: (got) => assert.deepEqual(got, [5, "warm"]),
+  missingTaskModule: (got) => {
+    assert.ok(got.message.includes(got.url), got.message);
+    assert.match(got.message, /404/);
+  },
+  brokenEntry: (got) => {
+    assert.equal(got.name, "WorkerError", got.message);
+    assert.match(got.message, /could not start/);
+    assert.ok(got.message.includes(got.entry), got.message);
+    assert.match(got.message, /404/);
+  },
+  brokenMap: (got) => {
+    assert.match(got.message, /failed to start/);
+    assert.ok(got.message.includes(got.entry), got.message);
+    assert.match(got.message, /404/);
+  },
+  twoCopies: (got) => {
+    for (const where of ["page", "worker"]) {
+      const { name, message } = got[where];
+      assert.equal(name, "TypeError", `${where}: ${message}`);
+      assert.match(message, /a Queue from another copy of workq/);
+      assert.ok(message.includes(got.url.replace("mod.js", "")), message);
+    }
+  },
+  functionTaskCsp: (got) => {
+    assert.equal(got.name, "EvalError");
+    assert.match(got.message, /Content Security Policy forbids eval/);
+    assert.match(got.message, /task\(url, name\)/);
+    assert.doesNotMatch(got.message, /not a function expression/);
+  },
+};
+
+let browser;
+let broken;
+const servers = {};
+const variants = [
+  // [name, page server, workq server, cases]
+  ["isolated", "isolated", "isolated", ALL],
+  ["plain", "plain", "plain", ALL],
+  ["cross-origin", "isolated", "cdn", ALL],
+  ["csp", "csp", "csp", ["moduleTask", "functionTaskCsp"]],
+  // A page that also loads workq from the CDN (?other=).
+  ["two copies", "isolated", "isolated", ["twoCopies"]],
+  // workq from a CDN that lacks the worker entry.
+  ["broken", "isolated", "broken", ["brokenEntry", "brokenMap"]],
+  ["broken, plain", "plain", "broken", ["brokenEntry", "brokenMap"]],
+];
+
+before(async () => {
+  if (!existsSync(join(root, "dist", "mod.js"))) {
+    throw new Error("dist/ is missing: run node scripts/test.mjs browser");
+  }
+  const executablePath = ensureChromium();
+  if (!executablePath) throw new Error("Chromium could not be installed");
+  const headers = { isolated: ISOLATED, plain: {}, cdn: CDN, csp: CSP };
+  for (const [name, h] of Object.entries(headers)) {
+    servers[name] = await serveStatic(root, h);
+  }
+  // workq's modules without src/worker/entry.js.
+  broken = mkdtempSync(join(tmpdir(), "workq-broken-"));
+  cpSync(join(root, "dist", "src"), join(broken, "dist", "src"), {
+    recursive: true,
+  });
+  cpSync(join(root, "dist", "mod.js"), join(broken, "dist", "mod.js"));
+  rmSync(join(broken, "dist", "src", "worker", "entry.js"));
+  servers.broken = await serveStatic(broken, CDN);
+  browser = await puppeteer.launch({
+    executablePath,
+    headless: true,
+    // Root in a container: Chromium's sandbox needs user namespaces.
+    args: ["--no-sandbox", "--disable-dev-shm-usage"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  for (const server of Object.values(servers)) await server.close();
+  if (broken) rmSync(broken, { recursive: true, force: true });
+});
+
+/** Runs one case in a fresh page; returns its value or throws its error. */
+async function inPage(pageServer, libServer, name) {
+  const page = await browser.newPage();
+  const problems = [];
+  page.on("pageerror", (error) => problems.push(`page error: ${error}`));
+  page.on("console", (msg) => {
+    if (msg.type() === "error") problems.push(`console: ${msg.text()}`);
+  });
+  try {
+    const lib = `${servers[libServer].origin}/`;
+    const other = `${servers.cdn.origin}/`;
+    await page.goto(
+      `${
+        servers[pageServer].origin
+      }/tests/browser/page.html?lib=${lib}&other=${other}`,
+      { waitUntil: "load" },
+    );
+    // The variant is what the page says it is (SharedArrayBuffer or not).
+    const isolated = await page.evaluate(() => globalThis.crossOriginIsolated);
+    assert.equal(isolated, pageServer === "isolated", "crossOriginIsolated");
+    return await page.evaluate(
+      (name) => globalThis.workqCases.then((cases) => cases[name]()),
+      name,
+    );
+  } catch (error) {
+    if (problems.length) error.message += `\n${problems.join("\n")}`;
+    throw error;
+  } finally {
+    await page.close();
+  }
+}
+
+for (const [variant, pageServer, libServer, names] of variants) {
+  for (const name of names) {
+    test(`${name} (${variant})`, { timeout: 120_000 }, async () => {
+      expected[name](await inPage(pageServer, libServer, name));
+    });
+  }
+}
