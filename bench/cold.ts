@@ -25,7 +25,11 @@ if (target === "raw") {
   const worker = runtime.spawn(
     new URL(`./raw_worker${ext}`, import.meta.url),
     "raw",
-    { error: (e) => console.error(e), exit: () => {} },
+    {
+      error: (e) => console.error(e),
+      unloaded: (e) => console.error(e),
+      exit: () => {},
+    },
   );
   result = await new Promise((resolve) => {
     worker.listen((data) => resolve((data as { v: number }).v));

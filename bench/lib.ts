@@ -38,6 +38,7 @@ export function spawnRaw(n: number): Promise<RawWorkers> {
   for (let i = 0; i < n; i++) {
     const worker = runtime.spawn(rawUrl, `raw-${i}`, {
       error: (e) => console.error(e),
+      unloaded: (e) => console.error(e),
       exit: () => {},
     });
     worker.listen((data) => inbox[i](data));

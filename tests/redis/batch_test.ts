@@ -3,7 +3,7 @@
 // processes.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { END, iterBatches, Msg } from "../../mod.ts";
+import { END, iterBatches, type Msg } from "../../mod.ts";
 import { closeQueue, endqAndWaitRemote, redisQueue } from "../../redis.ts";
 import { here } from "../_helpers.ts";
 import { queueNamer, redisForTests, startScript, within } from "./_server.ts";
