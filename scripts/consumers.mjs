@@ -144,9 +144,13 @@ export function runConsumers(bin) {
   console.log("\n=== consumers");
   let passed = 0;
   let failed = 0;
+  const failing = [];
   const report = (name, ok, output = "") => {
     if (ok) passed++;
-    else failed++;
+    else {
+      failed++;
+      failing.push(name);
+    }
     console.log(`${ok ? "ok  " : "FAIL"} ${name}${ok ? "" : `\n${output}`}`);
   };
   const expect = (name, result, lines) => {
@@ -282,5 +286,6 @@ export function runConsumers(bin) {
     signal: null,
     passed,
     failed,
+    failing,
   };
 }

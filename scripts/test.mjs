@@ -87,6 +87,42 @@ function counts(kind, output) {
   ];
 }
 
+/**
+ * The failing tests' names (with a file or the first error line where the
+ * runner gives one), so that the summary at the end of a long log, the part
+ * CI keeps, says what failed.
+ */
+function failures(kind, output) {
+  const lines = stripAnsi(output).split("\n");
+  if (kind === "deno") {
+    const start = lines.lastIndexOf(" FAILURES ");
+    if (start < 0) return [];
+    const names = [];
+    for (const line of lines.slice(start + 1)) {
+      if (/^(FAILED|ok) \|/.test(line)) break;
+      if (line.trim()) names.push(line.trim());
+    }
+    return names;
+  }
+  if (kind === "bun") {
+    return lines.filter((l) => l.startsWith("(fail) ")).map((l) => l.slice(7));
+  }
+  const start = lines.lastIndexOf("✖ failing tests:");
+  if (start < 0) return [];
+  const names = [];
+  let where = "";
+  for (let i = start + 1; i < lines.length; i++) {
+    const line = lines[i];
+    if (line.startsWith("test at ")) where = line.slice(8);
+    else if (line.startsWith("✖ ")) {
+      const why = (lines[i + 1] ?? "").trim();
+      names.push(`${line.slice(2)}${where ? ` — ${where}` : ""}: ${why}`);
+      where = "";
+    }
+  }
+  return names;
+}
+
 function runSuite(label, kind, command, args) {
   return new Promise((resolve) => {
     console.log(`\n=== ${label}: ${relative(root, command)} ${args.join(" ")}`);
@@ -109,7 +145,8 @@ function runSuite(label, kind, command, args) {
     child.on("close", (code, signal) => {
       clearTimeout(timer);
       const [passed, failed, skipped] = counts(kind, output);
-      resolve({ label, code, signal, passed, failed, skipped });
+      const failing = failures(kind, output);
+      resolve({ label, code, signal, passed, failed, skipped, failing });
     });
   });
 }
@@ -245,6 +282,7 @@ async function staticChecks() {
   console.log("\n=== static checks");
   let passed = 0;
   let failed = 0;
+  const failing = [];
   for (const [name, args] of checks) {
     try {
       execFileSync(bin.deno, args, {
@@ -256,6 +294,7 @@ async function staticChecks() {
       passed++;
     } catch (error) {
       console.log(`FAIL ${name}\n${error.stdout}${error.stderr}`);
+      failing.push(name);
       failed++;
     }
   }
@@ -267,6 +306,7 @@ async function staticChecks() {
     passed++;
   } catch (error) {
     console.log(`FAIL ${WORKFLOW}\n${error.message}`);
+    failing.push(WORKFLOW);
     failed++;
   }
   // The publish workflow: tags only, OIDC, the suite before publishing.
@@ -277,6 +317,7 @@ async function staticChecks() {
     passed++;
   } catch (error) {
     console.log(`FAIL ${PUBLISH}\n${error.message}`);
+    failing.push(PUBLISH);
     failed++;
   }
   return {
@@ -285,6 +326,7 @@ async function staticChecks() {
     signal: null,
     passed,
     failed,
+    failing,
   };
 }
 
@@ -323,6 +365,7 @@ for (const r of results) {
       r.skipped ? `, ${r.skipped} skipped` : ""
     } (${why})${ran ? "" : ", ran no test"}`,
   );
+  for (const name of r.failing ?? []) console.log(`       ✖ ${name}`);
 }
 if (results.length === 0) bad = true;
 console.log(`${passed} passed, ${failed} failed`);
