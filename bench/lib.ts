@@ -5,6 +5,7 @@ import { spawn } from "node:child_process";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { endq, endqAndWait, iterMsg, map, Queue, run, task } from "../mod.ts";
+import type { WorkerHandle } from "../mod.ts";
 import { runtime } from "../src/runtime/mod.ts";
 import type { WorkerPort } from "../src/runtime/mod.ts";
 import { median } from "./report.ts";
@@ -110,35 +111,53 @@ function rawPass(
 }
 
 /**
- * Items per second through workq: a Queue in, a Queue out, `workers` workers
- * putting x + 1; all items put, then all results taken.
+ * Times one x + 1 flow through workq: `start` starts each of `workers`
+ * workers between a Queue in and a Queue out, `pass` puts `n` items and
+ * returns the results' sum; a warm-up pass first, then the timed one.
+ * Items per second; throws when the sum is wrong.
  */
-export async function workqThroughput(
+async function incFlow(
+  name: string,
   items: number,
   workers: number,
+  start: (inQ: Queue<number>, outQ: Queue<number>) => WorkerHandle<unknown>,
+  pass: (inQ: Queue<number>, outQ: Queue<number>, n: number) => Promise<number>,
 ): Promise<number> {
   const inQ = new Queue<number>();
   const outQ = new Queue<number>();
-  const handles = Array.from(
-    { length: workers },
-    () => run(task<Tasks, "inc">(tasks, "inc"), inQ, outQ),
-  );
-  const pass = async (n: number) => {
-    for (let i = 0; i < n; i++) await inQ.put(i);
-    let check = 0;
-    for (let i = 0; i < n; i++) check += (await outQ.get()).data;
-    return check;
-  };
-  await pass(WARM_ITEMS);
+  const handles = Array.from({ length: workers }, () => start(inQ, outQ));
+  await pass(inQ, outQ, WARM_ITEMS);
   const started = performance.now();
-  const check = await pass(items);
+  const check = await pass(inQ, outQ, items);
   const elapsed = performance.now() - started;
   await endqAndWait(inQ, handles);
   const want = items * (items + 1) / 2;
   if (check !== want) {
-    throw new Error(`workq inc: results add up to ${check}, not ${want}`);
+    throw new Error(`workq ${name}: results add up to ${check}, not ${want}`);
   }
   return items / (elapsed / 1000);
+}
+
+/**
+ * Items per second through workq: a Queue in, a Queue out, `workers` workers
+ * putting x + 1; all items put, then all results taken.
+ */
+export function workqThroughput(
+  items: number,
+  workers: number,
+): Promise<number> {
+  return incFlow(
+    "inc",
+    items,
+    workers,
+    (inQ, outQ) => run(task<Tasks, "inc">(tasks, "inc"), inQ, outQ),
+    async (inQ, outQ, n) => {
+      for (let i = 0; i < n; i++) await inQ.put(i);
+      let check = 0;
+      for (let i = 0; i < n; i++) check += (await outQ.get()).data;
+      return check;
+    },
+  );
 }
 
 /**
@@ -146,43 +165,32 @@ export async function workqThroughput(
  * main thread puts with `putMany` and reads with `getMany`, the workers read
  * with `iterBatches` and put with `putMany`.
  */
-export async function workqBatchThroughput(
+export function workqBatchThroughput(
   items: number,
   workers: number,
   batch: number,
 ): Promise<number> {
-  const inQ = new Queue<number>();
-  const outQ = new Queue<number>();
-  const handles = Array.from(
-    { length: workers },
-    () => run(task<Tasks, "incBatches">(tasks, "incBatches"), inQ, outQ, batch),
+  return incFlow(
+    "incBatches",
+    items,
+    workers,
+    (inQ, outQ) =>
+      run(task<Tasks, "incBatches">(tasks, "incBatches"), inQ, outQ, batch),
+    async (inQ, outQ, n) => {
+      for (let i = 0; i < n; i += batch) {
+        const chunk: number[] = [];
+        for (let k = i; k < i + batch && k < n; k++) chunk.push(k);
+        await inQ.putMany(chunk);
+      }
+      let check = 0;
+      for (let got = 0; got < n;) {
+        const msgs = await outQ.getMany({ max: batch });
+        for (const msg of msgs) check += msg.data;
+        got += msgs.length;
+      }
+      return check;
+    },
   );
-  const pass = async (n: number) => {
-    for (let i = 0; i < n; i += batch) {
-      const chunk: number[] = [];
-      for (let k = i; k < i + batch && k < n; k++) chunk.push(k);
-      await inQ.putMany(chunk);
-    }
-    let check = 0;
-    for (let got = 0; got < n;) {
-      const msgs = await outQ.getMany({ max: batch });
-      for (const msg of msgs) check += msg.data;
-      got += msgs.length;
-    }
-    return check;
-  };
-  await pass(WARM_ITEMS);
-  const started = performance.now();
-  const check = await pass(items);
-  const elapsed = performance.now() - started;
-  await endqAndWait(inQ, handles);
-  const want = items * (items + 1) / 2;
-  if (check !== want) {
-    throw new Error(
-      `workq incBatches: results add up to ${check}, not ${want}`,
-    );
-  }
-  return items / (elapsed / 1000);
 }
 
 /**

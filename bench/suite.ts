@@ -324,57 +324,44 @@ for (const [name, figures] of peers) {
 
 // --------------------------------------------------- children: W5, memory
 log("W5 idle workers");
-const idleRaw = await children(
-  "./mem.ts",
-  ["idle-raw", String(IDLE_WORKERS)],
+// Every memory figure comes from its own child, started after a quiet spell.
+const memory = (args: (string | number)[], key: string, repeats: number) =>
+  children("./mem.ts", args.map(String), key, repeats, {
+    quietMs: MEM_QUIET_MS,
+  });
+const idleRaw = await memory(["idle-raw", IDLE_WORKERS], "perWorker", REPEATS);
+const idleWq = await memory(
+  ["idle-workq", IDLE_WORKERS],
   "perWorker",
   REPEATS,
-  { quietMs: MEM_QUIET_MS },
-);
-const idleWq = await children(
-  "./mem.ts",
-  ["idle-workq", String(IDLE_WORKERS)],
-  "perWorker",
-  REPEATS,
-  { quietMs: MEM_QUIET_MS },
 );
 log("W5 peak RSS of 100k and 1M items through a bounded queue");
-const flowSmall = await children(
-  "./mem.ts",
-  ["flow", String(FLOW_SMALL), String(FLOW_MAXSIZE)],
+const flowSmall = await memory(
+  ["flow", FLOW_SMALL, FLOW_MAXSIZE],
   "peak",
   FLOW_REPEATS,
-  { quietMs: MEM_QUIET_MS },
 );
-const flowBig = await children(
-  "./mem.ts",
-  ["flow", String(FLOW_BIG), String(FLOW_MAXSIZE)],
+const flowBig = await memory(
+  ["flow", FLOW_BIG, FLOW_MAXSIZE],
   "peak",
   FLOW_REPEATS,
-  { quietMs: MEM_QUIET_MS },
 );
 log("issue 17 target 2: peak RSS of 200k and 2M items put by workers");
-const t2Small = await children(
-  "./mem.ts",
-  ["bounded", String(T2_SMALL), String(FLOW_MAXSIZE)],
+const t2Small = await memory(
+  ["bounded", T2_SMALL, FLOW_MAXSIZE],
   "peak",
   FLOW_REPEATS,
-  { quietMs: MEM_QUIET_MS },
 );
-const t2Big = await children(
-  "./mem.ts",
-  ["bounded", String(T2_BIG), String(FLOW_MAXSIZE)],
+const t2Big = await memory(
+  ["bounded", T2_BIG, FLOW_MAXSIZE],
   "peak",
   FLOW_REPEATS,
-  { quietMs: MEM_QUIET_MS },
 );
 log("(info) 100k items through queues bounded both ways");
-const flowBoth = await children(
-  "./mem.ts",
-  ["flow", String(FLOW_SMALL), String(FLOW_MAXSIZE), "both"],
+const flowBoth = await memory(
+  ["flow", FLOW_SMALL, FLOW_MAXSIZE, "both"],
   "ms",
   1,
-  { quietMs: MEM_QUIET_MS },
 );
 const flowRate = (f: { results: Record<string, unknown>[] }, items: number) =>
   f.results.length
