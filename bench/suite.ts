@@ -544,6 +544,20 @@ const target = (
   });
 const times = (r: number) => `${r.toFixed(2)}x`;
 
+// Figures that both the suite's targets and issue 17's rows report.
+const coldRatio = num(coldWq.value) && num(coldRaw.value)
+  ? num(coldWq.value)! / num(coldRaw.value)!
+  : undefined;
+const idleExtra =
+  num(idleWq.value) !== undefined && num(idleRaw.value) !== undefined
+    ? num(idleWq.value)! - num(idleRaw.value)!
+    : undefined;
+const pythonSum = py.queue_sum_ms === undefined
+  ? undefined
+  : py.queue_sum_ms / wqSum;
+const perPutRaw = perRound(w1, (at) => at("workq") / at("raw64"));
+const idleMiB = (d: number) => `${mib(d)} MiB`;
+
 const measuredPeers = peerNames.filter((p) => num(peers.get(p)!.w1));
 const fastest =
   measuredPeers.sort((a, b) =>
@@ -558,7 +572,7 @@ target(
 );
 target(
   "W1 workq / raw batched ceiling (64 per msg), tasks/s",
-  perRound(w1, (at) => at("workq") / at("raw64")),
+  perPutRaw,
   pct,
   "≥ 50%",
   (r) => r >= 0.5,
@@ -586,7 +600,7 @@ target(
 );
 target(
   "ezq sum: Python mp.Queue ms / workq ms",
-  py.queue_sum_ms === undefined ? undefined : py.queue_sum_ms / wqSum,
+  pythonSum,
   times,
   "≥ 10x",
   (r) => r >= 10,
@@ -614,19 +628,15 @@ target(
 );
 target(
   "W4 workq cold start / raw spawn + round trip",
-  num(coldWq.value) && num(coldRaw.value)
-    ? num(coldWq.value)! / num(coldRaw.value)!
-    : undefined,
+  coldRatio,
   times,
   "≤ 1.2x",
   (r) => r <= 1.2,
 );
 target(
   "W5 workq idle worker - raw idle worker",
-  num(idleWq.value) !== undefined && num(idleRaw.value) !== undefined
-    ? num(idleWq.value)! - num(idleRaw.value)!
-    : undefined,
-  (d) => `${mib(d)} MiB`,
+  idleExtra,
+  idleMiB,
   "≤ 2 MiB",
   (d) => d <= 2 * MiB,
 );
@@ -668,7 +678,7 @@ goal17(
 );
 goal17(
   "1 one awaited put per item / raw batched ceiling (64 per msg)",
-  perRound(w1, (at) => at("workq") / at("raw64")),
+  perPutRaw,
   pct,
   "≥ 25%",
   (r) => r >= 0.25,
@@ -691,9 +701,7 @@ goal17(
 );
 goal17(
   "3 cold start / raw spawn + round trip",
-  num(coldWq.value) && num(coldRaw.value)
-    ? num(coldWq.value)! / num(coldRaw.value)!
-    : undefined,
+  coldRatio,
   times,
   "≤ 1.2x",
   (r) => r <= 1.2,
@@ -709,7 +717,7 @@ goal17(
 );
 goal17(
   "4 (info) ezq's sum: Python mp.Queue ms / workq ms",
-  py.queue_sum_ms === undefined ? undefined : py.queue_sum_ms / wqSum,
+  pythonSum,
   times,
   "(reported)",
   () => true,
@@ -726,10 +734,8 @@ notMeasured(
 );
 goal17(
   "6 RSS per idle worker - raw",
-  num(idleWq.value) !== undefined && num(idleRaw.value) !== undefined
-    ? num(idleWq.value)! - num(idleRaw.value)!
-    : undefined,
-  (d) => `${mib(d)} MiB`,
+  idleExtra,
+  idleMiB,
   "≤ 2 MiB",
   (d) => d <= 2 * MiB,
 );
