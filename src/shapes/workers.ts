@@ -63,6 +63,8 @@ export class WorkerGroup<R> {
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   readonly #offs: (() => void)[] = [];
   #failedStarts = 0;
+  /** Why each start of the current run of failed starts failed. */
+  #startErrors: unknown[] = [];
   #halted = false;
 
   /**
@@ -171,6 +173,31 @@ export class WorkerGroup<R> {
     );
   }
 
+  /**
+   * The error of giving up. Its cause is the reason most of the failed starts
+   * gave, not merely the last: one start that failed for a passing reason
+   * (a module fetch that broke off) must not hide why the others failed.
+   */
+  #gaveUp(last: unknown): Error {
+    const errors = this.#startErrors.slice(0, this.#failedStarts);
+    const text = (e: unknown) => (Object(e) as Error).message ?? String(e);
+    const counts = new Map<string, number>();
+    for (const e of errors) counts.set(text(e), (counts.get(text(e)) ?? 0) + 1);
+    // The most frequent reason; among equals, the latest.
+    let cause = last;
+    for (const e of [...errors].reverse()) {
+      if (counts.get(text(e))! > counts.get(text(cause))!) cause = e;
+    }
+    const most = counts.get(text(cause))!;
+    const also = cause === last ? "" : `; ${most} of them: ${text(cause)}`;
+    return new Error(
+      `${this.#o.name}: ${this.#failedStarts} ${
+        this.#o.noun ?? "workers"
+      } in a row failed to start; the last: ${text(last)}${also}`,
+      { cause },
+    );
+  }
+
   #replace(): void {
     if (!this.#halted && (this.#o.want?.() ?? true)) this.#spawn();
   }
@@ -181,16 +208,9 @@ export class WorkerGroup<R> {
     if (this.#halted || !(this.#o.want?.() ?? true)) return;
     if (!death || death.up) this.#failedStarts = 0;
     if (!death) return this.#replace();
+    if (!death.up) this.#startErrors[this.#failedStarts] = death.error;
     if (!death.up && ++this.#failedStarts >= MAX_FAILED_STARTS) {
-      const { message } = Object(death.error) as Error;
-      return this.#fail(
-        new Error(
-          `${this.#o.name}: ${this.#failedStarts} ${
-            this.#o.noun ?? "workers"
-          } in a row failed to start; the last: ${message ?? death.error}`,
-          { cause: death.error },
-        ),
-      );
+      return this.#fail(this.#gaveUp(death.error));
     }
     const delay = this.#failedStarts === 0
       ? 0

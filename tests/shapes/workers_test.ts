@@ -159,3 +159,29 @@ test("SIGINT and SIGTERM stop the group, counted; after stop() the process exits
   assert.equal(await child.exit(20_000), 0, child.stderr());
   assert.match(child.stdout(), /stop: SIGINT 2\nclosed, spawns: 2\n/);
 });
+
+test("giving up names the reason most failed starts gave, and the last one when it differs", async () => {
+  const throws = task(here("./fixtures/throws_at_import.ts"), "never");
+  const missing = task(here("./fixtures/no_such_module.ts"), "never");
+  const failures: unknown[] = [];
+  let spawns = 0;
+  let gaveUp!: () => void;
+  const given = new Promise<void>((resolve) => (gaveUp = resolve));
+  // One worker at a time, so that the failures come in the order of spawns:
+  // four for one reason, then one for another.
+  const group = new WorkerGroup({
+    name: "Test",
+    spawn: (up) => run(++spawns < MAX_FAILED_STARTS ? throws : missing, up),
+    failed: (error) => (failures.push(error), gaveUp()),
+  });
+  group.start(1);
+  await given;
+  await group.close();
+  group.stop();
+  const error = failures[0] as Error;
+  assert.match(
+    error.message,
+    /^Test: 5 workers in a row failed to start; the last: .*no_such_module.*; 4 of them: .*this module cannot be loaded/,
+  );
+  assert.match((error.cause as Error).message, /this module cannot be loaded/);
+});
