@@ -22,6 +22,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { emitDist } from "./build.mjs";
 import { buildNpmPackage, runConsumers } from "./consumers.mjs";
 import { serveStatic } from "./serve.mjs";
 import {
@@ -123,21 +124,13 @@ ensureDevDeps();
 ensureRedisServer();
 
 // The form Node users get from JSR: .js + .d.ts emitted from the sources.
-rmSync(join(root, "dist"), { recursive: true, force: true });
 try {
-  execFileSync(bin.tsc, ["-p", "tsconfig.build.json"], {
-    cwd: root,
-    stdio: "inherit",
-  });
+  emitDist(bin.tsc);
 } catch {
   console.log("FAIL emitting the .js form with tsc (see above)");
   console.log("0 passed, 1 failed");
   process.exit(1);
 }
-writeFileSync(
-  join(root, "dist", "package.json"),
-  JSON.stringify({ type: "module" }),
-);
 // The npm package JSR's npm compatibility would serve, for the consumers.
 try {
   buildNpmPackage();

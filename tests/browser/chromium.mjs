@@ -13,13 +13,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import puppeteer from "puppeteer-core";
-import { serveStatic } from "../../scripts/serve.mjs";
+import { ISOLATED, serveStatic } from "../../scripts/serve.mjs";
 import { ensureChromium, root } from "../../scripts/tools.mjs";
+import { serveExample } from "../../examples/browser/serve.mjs";
 
-const ISOLATED = {
-  "cross-origin-opener-policy": "same-origin",
-  "cross-origin-embedder-policy": "require-corp",
-};
 // The CDN: anyone may load it, from an isolated page too.
 const CDN = {
   ...ISOLATED,
@@ -214,4 +211,39 @@ for (const [variant, pageServer, libServer, names] of variants) {
       expected[name](await inPage(pageServer, libServer, name));
     });
   }
+}
+
+// examples/browser/, as its serve.mjs serves it (with and without COOP/COEP):
+// the page shows ezq's sum and the transfer.
+for (const isolated of [true, false]) {
+  const variant = isolated ? "isolated" : "plain";
+  test(`examples/browser (${variant})`, { timeout: 120_000 }, async () => {
+    const { server, url } = await serveExample({ isolated });
+    const page = await browser.newPage();
+    const problems = [];
+    page.on("pageerror", (error) => problems.push(`page error: ${error}`));
+    try {
+      await page.goto(url, { waitUntil: "load" });
+      await page.waitForFunction(
+        () => document.getElementById("status").textContent !== "running",
+        { timeout: 60_000 },
+      );
+      const shown = await page.evaluate((ids) => {
+        const text = (id) => document.getElementById(id).textContent;
+        return Object.fromEntries(ids.map((id) => [id, text(id)]));
+      }, ["isolated", "sum", "transfer", "status"]);
+      assert.deepEqual(problems, []);
+      assert.deepEqual(shown, {
+        isolated: String(isolated),
+        sum: "499500",
+        transfer: `page kept 0 bytes; worker summed ${
+          3 * 16 * 1024 * 1024
+        }; 16777216 bytes came back`,
+        status: "done",
+      });
+    } finally {
+      await page.close();
+      await server.close();
+    }
+  });
 }
