@@ -4,7 +4,8 @@
 // SharedArrayBuffer there), plain (no SharedArrayBuffer), cross-origin
 // (workq from another origin, with CORS, as from a CDN) and a CSP without
 // 'unsafe-eval'. Every case × variant is one test. Real time: no virtual
-// time budget (it races ahead of workers).
+// time budget (it races ahead of workers). The same cases run in Firefox
+// when tests/browser/firefox.mjs loads this file (WORKQ_BROWSER=firefox).
 //
 //   node --test tests/browser/chromium.mjs   (after the build into dist/)
 import assert from "node:assert/strict";
@@ -14,7 +15,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import puppeteer from "puppeteer-core";
 import { ISOLATED, serveStatic } from "../../scripts/serve.mjs";
-import { ensureChromium, root } from "../../scripts/tools.mjs";
+import { ensureChromium, ensureFirefox, root } from "../../scripts/tools.mjs";
 import { serveExample } from "../../examples/browser/serve.mjs";
 
 // The CDN: anyone may load it, from an isolated page too.
@@ -125,6 +126,23 @@ const expected = {
   },
 };
 
+/** How to find and launch each browser the lane runs in. */
+const BROWSERS = {
+  chromium: {
+    name: "Chromium",
+    find: ensureChromium,
+    // Root in a container: Chromium's sandbox needs user namespaces.
+    options: { args: ["--no-sandbox", "--disable-dev-shm-usage"] },
+  },
+  // puppeteer-core drives it over WebDriver BiDi.
+  firefox: {
+    name: "Firefox",
+    find: ensureFirefox,
+    options: { browser: "firefox" },
+  },
+};
+const BROWSER = BROWSERS[process.env.WORKQ_BROWSER ?? "chromium"];
+
 let browser;
 let broken;
 const servers = {};
@@ -145,8 +163,10 @@ before(async () => {
   if (!existsSync(join(root, "dist", "mod.js"))) {
     throw new Error("dist/ is missing: run node scripts/test.mjs browser");
   }
-  const executablePath = ensureChromium();
-  if (!executablePath) throw new Error("Chromium could not be installed");
+  const executablePath = BROWSER.find();
+  if (!executablePath) {
+    throw new Error(`${BROWSER.name} could not be installed`);
+  }
   const headers = { isolated: ISOLATED, plain: {}, cdn: CDN, csp: CSP };
   for (const [name, h] of Object.entries(headers)) {
     servers[name] = await serveStatic(root, h);
@@ -162,8 +182,7 @@ before(async () => {
   browser = await puppeteer.launch({
     executablePath,
     headless: true,
-    // Root in a container: Chromium's sandbox needs user namespaces.
-    args: ["--no-sandbox", "--disable-dev-shm-usage"],
+    ...BROWSER.options,
   });
 });
 
@@ -193,10 +212,13 @@ async function inPage(pageServer, libServer, name) {
     // The variant is what the page says it is (SharedArrayBuffer or not).
     const isolated = await page.evaluate(() => globalThis.crossOriginIsolated);
     assert.equal(isolated, pageServer === "isolated", "crossOriginIsolated");
-    return await page.evaluate(
+    const value = await page.evaluate(
       (name) => globalThis.workqCases.then((cases) => cases[name]()),
       name,
     );
+    // Chromium's protocol hands values over as JSON (an undefined property
+    // dropped), Firefox's WebDriver BiDi keeps them: compare them as JSON.
+    return value === undefined ? value : JSON.parse(JSON.stringify(value));
   } catch (error) {
     if (problems.length) error.message += `\n${problems.join("\n")}`;
     throw error;
@@ -207,8 +229,11 @@ async function inPage(pageServer, libServer, name) {
 
 for (const [variant, pageServer, libServer, names] of variants) {
   for (const name of names) {
-    test(`${name} (${variant})`, { timeout: 120_000 }, async () => {
-      expected[name](await inPage(pageServer, libServer, name));
+    test(`${name} (${variant})`, { timeout: 120_000 }, async (t) => {
+      const got = await inPage(pageServer, libServer, name);
+      // What the page computed, in the lane's output (redelivery's counts).
+      t.diagnostic(`got ${JSON.stringify(got)}`);
+      expected[name](got);
     });
   }
 }
