@@ -9,7 +9,14 @@
 //
 //   node --test tests/browser/chromium.mjs   (after the build into dist/)
 import assert from "node:assert/strict";
-import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -272,3 +279,34 @@ for (const isolated of [true, false]) {
     }
   });
 }
+
+// The README's page (its html block), with workq where the block says
+// npx jsr add puts it: dist/npm/, the package as JSR's npm form serves it.
+test("README.md's html block", { timeout: 120_000 }, async () => {
+  const readme = readFileSync(join(root, "README.md"), "utf8");
+  const blocks = [...readme.matchAll(/^```html\n([^]*?)^```$/gm)];
+  assert.equal(blocks.length, 1, "one html block in README.md");
+  const site = mkdtempSync(join(tmpdir(), "workq-readme-page-"));
+  const page = await browser.newPage();
+  const problems = [];
+  page.on("pageerror", (error) => problems.push(`page error: ${error}`));
+  let server;
+  try {
+    cpSync(join(root, "dist", "npm"), join(site, "node_modules/@workq/workq"), {
+      recursive: true,
+    });
+    writeFileSync(join(site, "index.html"), blocks[0][1]);
+    server = await serveStatic(site, ISOLATED);
+    await page.goto(`${server.origin}/index.html`, { waitUntil: "load" });
+    await page.waitForFunction(() => document.body.textContent === "42", {
+      timeout: 60_000,
+    });
+  } catch (error) {
+    if (problems.length) error.message += `\n${problems.join("\n")}`;
+    throw error;
+  } finally {
+    await page.close();
+    await server?.close();
+    rmSync(site, { recursive: true, force: true });
+  }
+});
