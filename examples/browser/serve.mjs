@@ -1,7 +1,8 @@
 // Builds workq's .js into dist/ and serves the browser example
 // (examples/browser/index.html) on loopback, with the COOP/COEP headers
 // that make the page cross-origin isolated, so SharedArrayBuffer exists.
-// Needs only Node.js and npm (the pinned tsc is installed into .tools/).
+// Needs only Node.js and npm (the pinned tsc is installed into .tools/, the
+// harness's dependencies into node_modules/).
 //
 //   node examples/browser/serve.mjs              (http://127.0.0.1:8000/...)
 //   node examples/browser/serve.mjs --port 9000
@@ -10,11 +11,11 @@
 // Without the headers the page still runs, on SharedArrayBuffer's
 // stand-ins: map()'s timeout goes over a MessagePort clock, and a dead
 // worker's unacknowledged items all come again (marked), not only the ones
-// it had not finished (docs/runtimes.md).
+// it had started (docs/runtimes.md#browsers).
 import { fileURLToPath } from "node:url";
 import { emitDist } from "../../scripts/build.mjs";
 import { ISOLATED, serveStatic } from "../../scripts/serve.mjs";
-import { ensureTools, root } from "../../scripts/tools.mjs";
+import { ensureDevDeps, ensureTools, root } from "../../scripts/tools.mjs";
 
 /** The example's path under the server's origin. */
 export const PAGE = "/examples/browser/index.html";
@@ -37,7 +38,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     console.error(`--port wants a port number, got ${args[at + 1]}`);
     process.exit(2);
   }
-  emitDist(ensureTools(["tsc"]).tsc);
+  // tsc type-checks redis.ts too, against the ioredis of node_modules/.
+  const { tsc } = ensureTools(["tsc"]);
+  ensureDevDeps();
+  emitDist(tsc);
   const isolated = !args.includes("--plain");
   try {
     const { url } = await serveExample({ isolated, port });
