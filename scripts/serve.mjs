@@ -16,13 +16,19 @@ const TYPES = {
   ".html": "text/html; charset=utf-8",
 };
 
+/** The headers that make a page cross-origin isolated (SharedArrayBuffer there). */
+export const ISOLATED = {
+  "cross-origin-opener-policy": "same-origin",
+  "cross-origin-embedder-policy": "require-corp",
+};
+
 /**
- * Serves `dir` on 127.0.0.1 at a free port (GET only, files only), with
- * `headers` added to every response (the browser lane's COOP/COEP, CORS and
- * CSP variants). Resolves with the server's origin and a `close()` that
- * resolves once it has stopped.
+ * Serves `dir` on 127.0.0.1 at `port` (0: a free one; GET only, files
+ * only), with `headers` added to every response (the browser lane's
+ * COOP/COEP, CORS and CSP variants). Resolves with the server's origin and
+ * a `close()` that resolves once it has stopped.
  */
-export function serveStatic(dir, headers = {}) {
+export function serveStatic(dir, headers = {}, port = 0) {
   const server = createServer(async (req, res) => {
     const path = normalize(
       decodeURIComponent(new URL(req.url, "http://x").pathname),
@@ -46,7 +52,7 @@ export function serveStatic(dir, headers = {}) {
   });
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
+    server.listen(port, "127.0.0.1", () => {
       const { port } = server.address();
       resolve({
         origin: `http://127.0.0.1:${port}`,

@@ -1,7 +1,7 @@
 // The whole test suite on Deno, Bun, Node 22 and Node 24, against the .ts
 // sources, on Deno again with workq loaded over http (as Deno users load it
 // from JSR over https), on both Node versions against the emitted .js
-// form too, and that form in headless Chromium (tests/browser/).
+// form too, and that form in headless Chromium and Firefox (tests/browser/).
 // Ends with one line "N passed, N failed" over every runtime; exits non-zero
 // if any runtime failed or ran no test.
 //
@@ -9,7 +9,7 @@
 //   node scripts/test.mjs deno bun   (some runtimes only)
 //   node scripts/test.mjs static     (the static checks only)
 //   node scripts/test.mjs consumers  (the scratch consumer projects only)
-//   node scripts/test.mjs browser    (headless Chromium only)
+//   node scripts/test.mjs browser    (headless Chromium and Firefox only)
 // The build (tsc into dist/, and dist/npm/) runs every time.
 import { execFileSync, spawn } from "node:child_process";
 import {
@@ -22,6 +22,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { emitDist } from "./build.mjs";
 import { buildNpmPackage, runConsumers } from "./consumers.mjs";
 import { serveStatic } from "./serve.mjs";
 import {
@@ -160,21 +161,13 @@ ensureDevDeps();
 ensureRedisServer();
 
 // The form Node users get from JSR: .js + .d.ts emitted from the sources.
-rmSync(join(root, "dist"), { recursive: true, force: true });
 try {
-  execFileSync(bin.tsc, ["-p", "tsconfig.build.json"], {
-    cwd: root,
-    stdio: "inherit",
-  });
+  emitDist(bin.tsc);
 } catch {
   console.log("FAIL emitting the .js form with tsc (see above)");
   console.log("0 passed, 1 failed");
   process.exit(1);
 }
-writeFileSync(
-  join(root, "dist", "package.json"),
-  JSON.stringify({ type: "module" }),
-);
 // The npm package JSR's npm compatibility would serve, for the consumers.
 try {
   buildNpmPackage();
@@ -256,6 +249,12 @@ const allSuites = [
     "--test",
     "--test-reporter=spec",
     "tests/browser/chromium.mjs",
+  ]],
+  // The same cases in Firefox (Debian's firefox-esr, over WebDriver BiDi).
+  ["browser (firefox)", "node", bin.node24, [
+    "--test",
+    "--test-reporter=spec",
+    "tests/browser/firefox.mjs",
   ]],
 ];
 const suites = allSuites.filter(([label]) => wanted(label));

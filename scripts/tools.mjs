@@ -126,28 +126,44 @@ export function ensureRedisServer() {
   return ensureDebian("redis-server", "redis-server", "the Redis tests");
 }
 
-// A Chromium or Chrome already there (GitHub's runners have Google Chrome).
-const CHROMES = [
-  "chromium",
-  "chromium-browser",
-  "google-chrome-stable",
-  "google-chrome",
-];
-
 /**
- * Makes sure a Chromium (for the browser lane, tests/browser/) is on PATH:
- * one already there, else, as root, Debian's package; puppeteer-core, a
- * devDependency, drives it. Returns its path, or undefined.
+ * The path of the first of `commands` on PATH, else, as root, of Debian's
+ * `pkg` (whose command is its name) once installed; undefined when neither.
  */
-export function ensureChromium() {
-  const found = CHROMES.find(onPath) ??
-    (ensureDebian("chromium", "chromium", "the browser lane")
-      ? "chromium"
-      : undefined);
+function ensureBrowser(commands, pkg, who) {
+  const found = commands.find(onPath) ??
+    (ensureDebian(pkg, pkg, who) ? pkg : undefined);
   if (!found) return undefined;
   return execFileSync("sh", ["-c", `command -v ${found}`], {
     encoding: "utf8",
   }).trim();
+}
+
+/**
+ * Makes sure a Chromium (for the browser lane, tests/browser/) is on PATH:
+ * one already there (GitHub's runners have Google Chrome), else, as root,
+ * Debian's package; puppeteer-core, a devDependency, drives it. Returns its
+ * path, or undefined.
+ */
+export function ensureChromium() {
+  return ensureBrowser(
+    ["chromium", "chromium-browser", "google-chrome-stable", "google-chrome"],
+    "chromium",
+    "the browser lane",
+  );
+}
+
+/**
+ * Makes sure a Firefox (for the "browser (firefox)" lane) is on PATH: one
+ * already there, else, as root, Debian's `firefox-esr`. Returns its path, or
+ * undefined.
+ */
+export function ensureFirefox() {
+  return ensureBrowser(
+    ["firefox-esr", "firefox"],
+    "firefox-esr",
+    "the firefox lane",
+  );
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -4,22 +4,27 @@
 // SharedArrayBuffer there), plain (no SharedArrayBuffer), cross-origin
 // (workq from another origin, with CORS, as from a CDN) and a CSP without
 // 'unsafe-eval'. Every case × variant is one test. Real time: no virtual
-// time budget (it races ahead of workers).
+// time budget (it races ahead of workers). The same cases run in Firefox
+// when tests/browser/firefox.mjs loads this file (WORKQ_BROWSER=firefox).
 //
 //   node --test tests/browser/chromium.mjs   (after the build into dist/)
 import assert from "node:assert/strict";
-import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import puppeteer from "puppeteer-core";
-import { serveStatic } from "../../scripts/serve.mjs";
-import { ensureChromium, root } from "../../scripts/tools.mjs";
+import { ISOLATED, serveStatic } from "../../scripts/serve.mjs";
+import { ensureChromium, ensureFirefox, root } from "../../scripts/tools.mjs";
+import { serveExample } from "../../examples/browser/serve.mjs";
 
-const ISOLATED = {
-  "cross-origin-opener-policy": "same-origin",
-  "cross-origin-embedder-policy": "require-corp",
-};
 // The CDN: anyone may load it, from an isolated page too.
 const CDN = {
   ...ISOLATED,
@@ -128,6 +133,23 @@ const expected = {
   },
 };
 
+/** How to find and launch each browser the lane runs in. */
+const BROWSERS = {
+  chromium: {
+    name: "Chromium",
+    find: ensureChromium,
+    // Root in a container: Chromium's sandbox needs user namespaces.
+    options: { args: ["--no-sandbox", "--disable-dev-shm-usage"] },
+  },
+  // puppeteer-core drives it over WebDriver BiDi.
+  firefox: {
+    name: "Firefox",
+    find: ensureFirefox,
+    options: { browser: "firefox" },
+  },
+};
+const BROWSER = BROWSERS[process.env.WORKQ_BROWSER ?? "chromium"];
+
 let browser;
 let broken;
 const servers = {};
@@ -148,8 +170,10 @@ before(async () => {
   if (!existsSync(join(root, "dist", "mod.js"))) {
     throw new Error("dist/ is missing: run node scripts/test.mjs browser");
   }
-  const executablePath = ensureChromium();
-  if (!executablePath) throw new Error("Chromium could not be installed");
+  const executablePath = BROWSER.find();
+  if (!executablePath) {
+    throw new Error(`${BROWSER.name} could not be installed`);
+  }
   const headers = { isolated: ISOLATED, plain: {}, cdn: CDN, csp: CSP };
   for (const [name, h] of Object.entries(headers)) {
     servers[name] = await serveStatic(root, h);
@@ -165,8 +189,7 @@ before(async () => {
   browser = await puppeteer.launch({
     executablePath,
     headless: true,
-    // Root in a container: Chromium's sandbox needs user namespaces.
-    args: ["--no-sandbox", "--disable-dev-shm-usage"],
+    ...BROWSER.options,
   });
 });
 
@@ -196,10 +219,13 @@ async function inPage(pageServer, libServer, name) {
     // The variant is what the page says it is (SharedArrayBuffer or not).
     const isolated = await page.evaluate(() => globalThis.crossOriginIsolated);
     assert.equal(isolated, pageServer === "isolated", "crossOriginIsolated");
-    return await page.evaluate(
+    const value = await page.evaluate(
       (name) => globalThis.workqCases.then((cases) => cases[name]()),
       name,
     );
+    // Chromium's protocol hands values over as JSON (an undefined property
+    // dropped), Firefox's WebDriver BiDi keeps them: compare them as JSON.
+    return value === undefined ? value : JSON.parse(JSON.stringify(value));
   } catch (error) {
     if (problems.length) error.message += `\n${problems.join("\n")}`;
     throw error;
@@ -210,8 +236,77 @@ async function inPage(pageServer, libServer, name) {
 
 for (const [variant, pageServer, libServer, names] of variants) {
   for (const name of names) {
-    test(`${name} (${variant})`, { timeout: 120_000 }, async () => {
-      expected[name](await inPage(pageServer, libServer, name));
+    test(`${name} (${variant})`, { timeout: 120_000 }, async (t) => {
+      const got = await inPage(pageServer, libServer, name);
+      // What the page computed, in the lane's output (redelivery's counts).
+      t.diagnostic(`got ${JSON.stringify(got)}`);
+      expected[name](got);
     });
   }
 }
+
+// examples/browser/, as its serve.mjs serves it (with and without COOP/COEP):
+// the page shows ezq's sum and the transfer.
+for (const isolated of [true, false]) {
+  const variant = isolated ? "isolated" : "plain";
+  test(`examples/browser (${variant})`, { timeout: 120_000 }, async () => {
+    const { server, url } = await serveExample({ isolated });
+    const page = await browser.newPage();
+    const problems = [];
+    page.on("pageerror", (error) => problems.push(`page error: ${error}`));
+    try {
+      await page.goto(url, { waitUntil: "load" });
+      await page.waitForFunction(
+        () => document.getElementById("status").textContent !== "running",
+        { timeout: 60_000 },
+      );
+      const shown = await page.evaluate((ids) => {
+        const text = (id) => document.getElementById(id).textContent;
+        return Object.fromEntries(ids.map((id) => [id, text(id)]));
+      }, ["isolated", "sum", "transfer", "status"]);
+      assert.deepEqual(problems, []);
+      assert.deepEqual(shown, {
+        isolated: String(isolated),
+        sum: "499500",
+        transfer: `page kept 0 bytes; worker summed ${
+          3 * 16 * 1024 * 1024
+        }; 16777216 bytes came back`,
+        status: "done",
+      });
+    } finally {
+      await page.close();
+      await server.close();
+    }
+  });
+}
+
+// The README's page (its html block), with workq where the block says
+// npx jsr add puts it: dist/npm/, the package as JSR's npm form serves it.
+test("README.md's html block", { timeout: 120_000 }, async () => {
+  const readme = readFileSync(join(root, "README.md"), "utf8");
+  const blocks = [...readme.matchAll(/^```html\n([^]*?)^```$/gm)];
+  assert.equal(blocks.length, 1, "one html block in README.md");
+  const site = mkdtempSync(join(tmpdir(), "workq-readme-page-"));
+  const page = await browser.newPage();
+  const problems = [];
+  page.on("pageerror", (error) => problems.push(`page error: ${error}`));
+  let server;
+  try {
+    cpSync(join(root, "dist", "npm"), join(site, "node_modules/@workq/workq"), {
+      recursive: true,
+    });
+    writeFileSync(join(site, "index.html"), blocks[0][1]);
+    server = await serveStatic(site, ISOLATED);
+    await page.goto(`${server.origin}/index.html`, { waitUntil: "load" });
+    await page.waitForFunction(() => document.body.textContent === "42", {
+      timeout: 60_000,
+    });
+  } catch (error) {
+    if (problems.length) error.message += `\n${problems.join("\n")}`;
+    throw error;
+  } finally {
+    await page.close();
+    await server?.close();
+    rmSync(site, { recursive: true, force: true });
+  }
+});
