@@ -214,11 +214,13 @@ const allSuites = [
     ...jsTests,
   ]],
   // The emitted .js in headless Chromium, served in each variant a page
-  // meets; the runner installs Chromium (apt-get) when missing.
+  // meets, and bundled by esbuild and Vite; the runner installs Chromium
+  // (apt-get) when missing.
   ["browser (chromium)", "node", bin.node24, [
     "--test",
     "--test-reporter=spec",
     "tests/browser/chromium.mjs",
+    "tests/browser/bundlers.mjs",
   ]],
 ];
 const suites = allSuites.filter(([label]) => wanted(label));

@@ -12,9 +12,9 @@ import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import puppeteer from "puppeteer-core";
 import { serveStatic } from "../../scripts/serve.mjs";
-import { ensureChromium, root } from "../../scripts/tools.mjs";
+import { root } from "../../scripts/tools.mjs";
+import { launchChromium, watchPage } from "./launch.mjs";
 
 const ISOLATED = {
   "cross-origin-opener-policy": "same-origin",
@@ -148,8 +148,6 @@ before(async () => {
   if (!existsSync(join(root, "dist", "mod.js"))) {
     throw new Error("dist/ is missing: run node scripts/test.mjs browser");
   }
-  const executablePath = ensureChromium();
-  if (!executablePath) throw new Error("Chromium could not be installed");
   const headers = { isolated: ISOLATED, plain: {}, cdn: CDN, csp: CSP };
   for (const [name, h] of Object.entries(headers)) {
     servers[name] = await serveStatic(root, h);
@@ -162,12 +160,7 @@ before(async () => {
   cpSync(join(root, "dist", "mod.js"), join(broken, "dist", "mod.js"));
   rmSync(join(broken, "dist", "src", "worker", "entry.js"));
   servers.broken = await serveStatic(broken, CDN);
-  browser = await puppeteer.launch({
-    executablePath,
-    headless: true,
-    // Root in a container: Chromium's sandbox needs user namespaces.
-    args: ["--no-sandbox", "--disable-dev-shm-usage"],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -179,11 +172,7 @@ after(async () => {
 /** Runs one case in a fresh page; returns its value or throws its error. */
 async function inPage(pageServer, libServer, name) {
   const page = await browser.newPage();
-  const problems = [];
-  page.on("pageerror", (error) => problems.push(`page error: ${error}`));
-  page.on("console", (msg) => {
-    if (msg.type() === "error") problems.push(`console: ${msg.text()}`);
-  });
+  const explain = watchPage(page);
   try {
     const lib = `${servers[libServer].origin}/`;
     const other = `${servers.cdn.origin}/`;
@@ -201,8 +190,7 @@ async function inPage(pageServer, libServer, name) {
       name,
     );
   } catch (error) {
-    if (problems.length) error.message += `\n${problems.join("\n")}`;
-    throw error;
+    throw explain(error);
   } finally {
     await page.close();
   }
