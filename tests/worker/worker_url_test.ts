@@ -8,6 +8,7 @@ import {
   endqAndWait,
   map,
   Pool,
+  ProcessQueue,
   Queue,
   run,
   setWorkerUrl,
@@ -80,6 +81,24 @@ test("setWorkerUrl: map() and Pool run their drivers from the combined entry", a
   });
   assert.deepEqual(mapped, [2, 3, 4]);
   assert.equal(pooled, 15);
+});
+
+test("setWorkerUrl: ProcessQueue runs its driver from the combined entry", async () => {
+  // The handler's one error comes back: the driver ran it, item by item.
+  const failures: [string, number][] = [];
+  const done = await fromCombined(async () => {
+    const pq = new ProcessQueue((item: { n: number }) => {
+      if (item.n === 2) throw new Error("two");
+    }, {
+      onError: (error, item) =>
+        failures.push([(error as Error).message, item.n]),
+    });
+    pq.start([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    await pq.onIdle();
+    return pq.done;
+  });
+  assert.deepEqual(failures, [["two", 2]]);
+  assert.equal(done, true);
 });
 
 test("setWorkerUrl(undefined) goes back to workq's own entry", async () => {
