@@ -244,11 +244,13 @@ const allSuites = [
     ...jsTests,
   ]],
   // The emitted .js in headless Chromium, served in each variant a page
-  // meets; the runner installs Chromium (apt-get) when missing.
+  // meets, and bundled by esbuild and Vite; the runner installs Chromium
+  // (apt-get) when missing.
   ["browser (chromium)", "node", bin.node24, [
     "--test",
     "--test-reporter=spec",
     "tests/browser/chromium.mjs",
+    "tests/browser/bundlers.mjs",
   ]],
   // The same cases in Firefox (Debian's firefox-esr, over WebDriver BiDi).
   ["browser (firefox)", "node", bin.node24, [

@@ -23,6 +23,7 @@ export {
 } from "./queue/iter.ts";
 export { endq, endqAndWait } from "./shapes/endq.ts";
 export { run, WorkerHandle } from "./worker/run.ts";
+export { setWorkerUrl } from "./worker/worker_url.ts";
 export {
   type DenoPermissionName,
   type DenoPermissions,

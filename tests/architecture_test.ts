@@ -37,6 +37,28 @@ test("no module of src/ imports mod.ts", {
 });
 
 test(
+  "no module of src/ but the Redis transport and Deno's host imports a node: module at run time",
+  {
+    skip: overHttp && "lists src/ on disk",
+  },
+  () => {
+    // A bundler building for browsers follows every import of the core, the
+    // lazy one of runtime/node.ts too: `import type` is erased, the rest stays.
+    const src = fileURLToPath(
+      new URL(ext === ".ts" ? "../src/" : "../../src/", import.meta.url),
+    );
+    const allowed = [join("src", "redis"), join("runtime", "deno_host.ts")];
+    const offenders = sources(src).filter((file) =>
+      !allowed.some((part) => file.includes(part)) &&
+      /^\s*import\s+(?!type\b)[^;]*?["']node:|import\(\s*["']node:/m.test(
+        readFileSync(file, "utf8"),
+      )
+    );
+    assert.deepEqual(offenders, []);
+  },
+);
+
+test(
   "src/ has no import cycle: scripts/graph.mjs draws it in layers, every arrow down",
   {
     skip: overHttp && "reads src/ on disk",

@@ -90,6 +90,7 @@ const DOCS = [
   "docs/from_python.md",
   "docs/from_pools.md",
   "docs/security.md",
+  "docs/bundlers.md",
 ];
 
 /**

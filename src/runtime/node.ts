@@ -2,9 +2,9 @@
  * `node:worker_threads`, for Node (which has no global `Worker`).
  * @module
  */
-import { availableParallelism } from "node:os";
-import process from "node:process";
-import { parentPort, Worker, workerData } from "node:worker_threads";
+import type * as Os from "node:os";
+import type * as Process from "node:process";
+import type * as WorkerThreads from "node:worker_threads";
 import type {
   DenoPermissions,
   Endpoint,
@@ -17,6 +17,20 @@ import type {
 import { hookSelfExit } from "./self_exit.ts";
 import type { HostCommand, HostReport } from "./deno_host.ts";
 import { onSignal, raiseSignal, signalListeners } from "./signal.ts";
+
+// The built-ins come from process.getBuiltinModule (Node 22.3+, Bun, Deno),
+// not from `node:` imports: mod.ts imports this module lazily, and a bundler
+// building for browsers follows that import. With no `node:` specifier here
+// it bundles this file as plain code, which a browser never runs.
+const builtin = (id: string) =>
+  (globalThis as unknown as {
+    process: { getBuiltinModule(id: string): unknown };
+  }).process.getBuiltinModule(id);
+const { availableParallelism } = builtin("node:os") as typeof Os;
+const process = builtin("node:process") as typeof Process;
+const { parentPort, Worker, workerData } = builtin(
+  "node:worker_threads",
+) as typeof WorkerThreads;
 
 // deno_host.ts's key, spelt again: importing that module would run it here.
 const PARENT_PORT = "workq:parent-port";

@@ -23,9 +23,7 @@ import * as v from "../validate.ts";
 import { cloneError, findUncloneable } from "../wire.ts";
 import type { PoolBatch, PoolJob } from "../worker/protocol.ts";
 
-// The emitted JavaScript keeps the layout and swaps the extension.
-const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
-const driver = new URL(`../worker/pool_driver${ext}`, import.meta.url);
+import { poolDriver as driver } from "../worker/worker_url.ts";
 
 /** Options of a {@linkcode Pool}. */
 export interface PoolOptions<F extends TaskFunction = TaskFunction> {

@@ -16,10 +16,8 @@ export const MAX_FAILED_STARTS = 5;
 const FIRST_DELAY_MS = 50;
 const MAX_DELAY_MS = 2000;
 
-// The emitted JavaScript keeps the layout and swaps the extension.
-const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
 /** The module of the shapes' drivers, the tasks their workers run. */
-export const drivers: URL = new URL(`../worker/drivers${ext}`, import.meta.url);
+export { drivers } from "../worker/worker_url.ts";
 
 /** How a worker of a group died: why, and whether it had come up first. */
 export type Death = { error: unknown; up: boolean };

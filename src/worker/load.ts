@@ -6,6 +6,7 @@
 import { deniedFlag } from "../runtime/denied.ts";
 import { fetchCause, isFetchFailure } from "../runtime/fetch_cause.ts";
 import type { TaskFunction, TaskSpec } from "../task.ts";
+import { OWN, ownTask } from "./own.ts";
 
 const HINT =
   "A function task runs from its source alone: it sees its parameters, globals and workq's exports, " +
@@ -14,6 +15,7 @@ const HINT =
 /** Loads the function a task names. */
 export async function load(spec: TaskSpec): Promise<TaskFunction> {
   if (spec.kind === "module") {
+    if (spec.module === OWN) return ownTask(spec.export);
     let mod;
     try {
       mod = await import(spec.module);

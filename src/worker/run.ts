@@ -25,10 +25,7 @@ import {
   type Lifeline,
 } from "../wire.ts";
 import type { StartMessage, WorkerMessage } from "./protocol.ts";
-
-// The emitted JavaScript keeps the layout and swaps the extension.
-const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
-const entry = new URL(`./entry${ext}`, import.meta.url);
+import { located, startUrl } from "./worker_url.ts";
 
 let spawned = 0;
 
@@ -134,6 +131,7 @@ export class WorkerHandle<R = unknown> implements PromiseLike<R> {
     this.#thread = message.thread;
     let port: WorkerPort;
     try {
+      const entry = startUrl();
       port = runtime.spawn(
         entry,
         this.name,
@@ -168,7 +166,7 @@ export class WorkerHandle<R = unknown> implements PromiseLike<R> {
             ),
         },
         options.resourceLimits,
-        permissionsFor(options, message.task),
+        permissionsFor(options, message.task, entry),
       );
     } catch (error) {
       this.#notStarted(error);
@@ -291,6 +289,7 @@ brand(WorkerHandle);
 function permissionsFor(
   options: TaskOptions,
   spec: TaskSpec,
+  entry: URL,
 ): DenoPermissions | undefined {
   const given = options.deno?.permissions;
   if (given === undefined || given === "inherit") return given;
@@ -358,7 +357,7 @@ export function run<F extends TaskFunction>(
     t: "start",
     name,
     thread: newThreadId(),
-    task: spec,
+    task: located(spec),
     args: value as unknown[],
     wired,
   };

@@ -20,10 +20,10 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import puppeteer from "puppeteer-core";
 import { ISOLATED, serveStatic } from "../../scripts/serve.mjs";
-import { ensureChromium, ensureFirefox, root } from "../../scripts/tools.mjs";
+import { root } from "../../scripts/tools.mjs";
 import { serveExample } from "../../examples/browser/serve.mjs";
+import { launchBrowser, watchPage } from "./launch.mjs";
 
 // The CDN: anyone may load it, from an isolated page too.
 const CDN = {
@@ -133,23 +133,6 @@ const expected = {
   },
 };
 
-/** How to find and launch each browser the lane runs in. */
-const BROWSERS = {
-  chromium: {
-    name: "Chromium",
-    find: ensureChromium,
-    // Root in a container: Chromium's sandbox needs user namespaces.
-    options: { args: ["--no-sandbox", "--disable-dev-shm-usage"] },
-  },
-  // puppeteer-core drives it over WebDriver BiDi.
-  firefox: {
-    name: "Firefox",
-    find: ensureFirefox,
-    options: { browser: "firefox" },
-  },
-};
-const BROWSER = BROWSERS[process.env.WORKQ_BROWSER ?? "chromium"];
-
 let browser;
 let broken;
 const servers = {};
@@ -170,10 +153,6 @@ before(async () => {
   if (!existsSync(join(root, "dist", "mod.js"))) {
     throw new Error("dist/ is missing: run node scripts/test.mjs browser");
   }
-  const executablePath = BROWSER.find();
-  if (!executablePath) {
-    throw new Error(`${BROWSER.name} could not be installed`);
-  }
   const headers = { isolated: ISOLATED, plain: {}, cdn: CDN, csp: CSP };
   for (const [name, h] of Object.entries(headers)) {
     servers[name] = await serveStatic(root, h);
@@ -186,11 +165,7 @@ before(async () => {
   cpSync(join(root, "dist", "mod.js"), join(broken, "dist", "mod.js"));
   rmSync(join(broken, "dist", "src", "worker", "entry.js"));
   servers.broken = await serveStatic(broken, CDN);
-  browser = await puppeteer.launch({
-    executablePath,
-    headless: true,
-    ...BROWSER.options,
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {
@@ -202,11 +177,7 @@ after(async () => {
 /** Runs one case in a fresh page; returns its value or throws its error. */
 async function inPage(pageServer, libServer, name) {
   const page = await browser.newPage();
-  const problems = [];
-  page.on("pageerror", (error) => problems.push(`page error: ${error}`));
-  page.on("console", (msg) => {
-    if (msg.type() === "error") problems.push(`console: ${msg.text()}`);
-  });
+  const explain = watchPage(page);
   try {
     const lib = `${servers[libServer].origin}/`;
     const other = `${servers.cdn.origin}/`;
@@ -227,8 +198,7 @@ async function inPage(pageServer, libServer, name) {
     // dropped), Firefox's WebDriver BiDi keeps them: compare them as JSON.
     return value === undefined ? value : JSON.parse(JSON.stringify(value));
   } catch (error) {
-    if (problems.length) error.message += `\n${problems.join("\n")}`;
-    throw error;
+    throw explain(error);
   } finally {
     await page.close();
   }
