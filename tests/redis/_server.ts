@@ -4,7 +4,33 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import process from "node:process";
 import { after, before } from "node:test";
-import { scriptArgv } from "../_helpers.ts";
+import { here, scriptArgv } from "../_helpers.ts";
+
+/** The worker command, which the tests start as its users do. */
+export const cli: URL = here("../src/redis/worker.ts");
+/** The tasks the tests' worker commands run. */
+export const tasks: URL = here("./redis/fixtures/tasks.ts");
+
+/**
+ * The worker command's arguments for running `exportName` of the tests'
+ * tasks from queue `inName` (results into `outName`, when given); the
+ * server's URL is the caller's (`--url`, a file or the environment).
+ */
+export function workerArgs(
+  inName: string,
+  outName: string | undefined,
+  exportName: string,
+): string[] {
+  return [
+    "--queue",
+    inName,
+    ...(outName === undefined ? [] : ["--results", outName]),
+    "--module",
+    tasks.href,
+    "--export",
+    exportName,
+  ];
+}
 
 /** The runtime's command line for a script, as the worker CLI is started. */
 export function scriptArgs(file: URL, args: string[]): string[] {

@@ -1,15 +1,12 @@
 // Batch reads over Redis against a real redis-server: getMany() and
-// iterBatches() in one process, and ezq's sum read in batches by 2 worker
-// processes.
+// iterBatches() in one process (ezq's sum read in batches by 2 worker
+// processes is in redis_test.ts, beside the one read item by item).
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { END, iterBatches, type Msg } from "../../mod.ts";
-import { closeQueue, endqAndWaitRemote, redisQueue } from "../../redis.ts";
-import { here } from "../_helpers.ts";
-import { queueNamer, redisForTests, startScript, within } from "./_server.ts";
+import { closeQueue, redisQueue } from "../../redis.ts";
+import { queueNamer, redisForTests } from "./_server.ts";
 
-const cli = here("../src/redis/worker.ts");
-const tasks = here("./redis/fixtures/tasks.ts");
 const redis = redisForTests();
 const name = queueNamer();
 
@@ -69,56 +66,5 @@ test("Redis iterBatches(): every item once, in order, in batches of at most max"
     assert.deepEqual(seen, items);
   } finally {
     await closeQueue(q);
-  }
-});
-
-test("ezq's sum read in batches by 2 worker processes: exact total", async () => {
-  const N = 20_000;
-  const inName = name("bsum-in");
-  const outName = name("bsum-out");
-  const inQ = await redisQueue<number>(redis.url, inName);
-  const outQ = await redisQueue<number>(redis.url, outName);
-  // Exactly once needs a long claim time (see redis_test.ts's sum).
-  const workers = [0, 1].map(() =>
-    startScript(cli, [
-      "--claim-idle",
-      "10000",
-      "--url",
-      redis.url,
-      "--queue",
-      inName,
-      "--results",
-      outName,
-      "--module",
-      tasks.href,
-      "--export",
-      "sumBatches",
-    ])
-  );
-  try {
-    for (let i = 0; i < N; i += 64) {
-      await inQ.putMany(
-        Array.from({ length: Math.min(64, N - i) }, (_, k) => i + k),
-      );
-    }
-    await within(40_000, "endqAndWaitRemote", endqAndWaitRemote(inQ, 2));
-    await outQ.end();
-    let total = 0;
-    for await (const batch of iterBatches(outQ)) {
-      for (const msg of batch) total += msg.data;
-    }
-    assert.equal(total, (N * (N - 1)) / 2);
-    const codes = await within(
-      10_000,
-      "workers' exit",
-      Promise.all(workers.map((w) => w.exit)),
-    );
-    assert.deepEqual(codes, [0, 0], workers.map((w) => w.stderr).join("\n"));
-    const counts = workers.map((w) => Number(w.stdout.trim()));
-    assert.equal(counts[0] + counts[1], N);
-  } finally {
-    for (const w of workers) w.child.kill("SIGKILL");
-    await closeQueue(inQ);
-    await closeQueue(outQ);
   }
 });

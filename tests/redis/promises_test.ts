@@ -17,16 +17,16 @@ import {
 import { here } from "../_helpers.ts";
 import {
   type Child,
+  cli,
   queueNamer,
   redisForTests,
   startRedis,
   startScript,
   within,
+  workerArgs,
 } from "./_server.ts";
 
 const producerScript = here("./redis/fixtures/producer.ts");
-const cli = here("../src/redis/worker.ts");
-const tasks = here("./redis/fixtures/tasks.ts");
 
 const redis = redisForTests();
 const name = queueNamer();
@@ -114,14 +114,7 @@ function worker(
   return startScript(cli, [
     "--url",
     redis.url,
-    "--queue",
-    inName,
-    "--results",
-    outName,
-    "--module",
-    tasks.href,
-    "--export",
-    exportName,
+    ...workerArgs(inName, outName, exportName),
   ], { SLOW_MS: "1", ...env });
 }
 

@@ -11,18 +11,16 @@ import {
   endqAndWaitRemote,
   redisQueue,
 } from "../../redis.ts";
-import { here } from "../_helpers.ts";
 import {
   type Child,
+  cli,
   queueNamer,
   redisForTests,
   startRedis,
   startScript,
   within,
+  workerArgs,
 } from "./_server.ts";
-
-const cli = here("../src/redis/worker.ts");
-const tasks = here("./redis/fixtures/tasks.ts");
 
 const redis = redisForTests();
 const name = queueNamer();
@@ -42,14 +40,7 @@ function sumWorker(
     ...extra,
     "--url",
     redis.url,
-    "--queue",
-    inName,
-    "--results",
-    outName,
-    "--module",
-    tasks.href,
-    "--export",
-    exportName,
+    ...workerArgs(inName, outName, exportName),
   ], env);
 }
 
@@ -112,42 +103,65 @@ test("a live queue put into a Redis queue is refused by name; the Redis queue go
   }
 });
 
-test("ezq's sum with 2 worker processes: exact total, each worker ends on its marker", async () => {
-  const N = 20_000;
-  const inName = name("sum-in");
-  const outName = name("sum-out");
-  const inQ = await redisQueue<number>(redis.url, inName);
-  const outQ = await redisQueue<number>(redis.url, outName);
-  // An exact sum needs every item exactly once: a long claim time, so that a
-  // worker descheduled on a busy machine is not taken for dead (at least
-  // once would then count its items twice).
-  const workers = [0, 1].map(() =>
-    sumWorker(inName, outName, "sum", {}, ["--claim-idle", "10000"])
+// One put per item and workers that get one at a time; putMany of 64 and
+// workers that read in batches (iterBatches).
+for (const batched of [false, true]) {
+  test(
+    `ezq's sum with 2 worker processes${
+      batched ? ", put and read in batches of 64" : ""
+    }: exact total, each worker ends on its marker`,
+    async () => {
+      const N = 20_000;
+      const inName = name(batched ? "bsum-in" : "sum-in");
+      const outName = name(batched ? "bsum-out" : "sum-out");
+      const inQ = await redisQueue<number>(redis.url, inName);
+      const outQ = await redisQueue<number>(redis.url, outName);
+      // An exact sum needs every item exactly once: a long claim time, so that a
+      // worker descheduled on a busy machine is not taken for dead (at least
+      // once would then count its items twice).
+      const workers = [0, 1].map(() =>
+        sumWorker(inName, outName, batched ? "sumBatches" : "sum", {}, [
+          "--claim-idle",
+          "10000",
+        ])
+      );
+      try {
+        for (let i = 0; i < N; i += batched ? 64 : 1) {
+          if (!batched) await inQ.put(i);
+          else {
+            await inQ.putMany(
+              Array.from({ length: Math.min(64, N - i) }, (_, k) => i + k),
+            );
+          }
+        }
+        await within(40_000, "endqAndWaitRemote", endqAndWaitRemote(inQ, 2));
+        // The workers' totals are in before the input queue is empty: the end
+        // marker put now comes after them.
+        const totals = await drain(outQ);
+        assert.equal(
+          totals.reduce((s, m) => s + m.data, 0),
+          (N * (N - 1)) / 2,
+        );
+        const codes = await within(
+          10_000,
+          "workers' exit",
+          Promise.all(workers.map((w) => w.exit)),
+        );
+        assert.deepEqual(
+          codes,
+          [0, 0],
+          workers.map((w) => w.stderr).join("\n"),
+        );
+        const counts = workers.map((w) => Number(w.stdout.trim()));
+        assert.equal(counts[0] + counts[1], N);
+      } finally {
+        for (const w of workers) w.child.kill("SIGKILL");
+        await closeQueue(inQ);
+        await closeQueue(outQ);
+      }
+    },
   );
-  try {
-    for (let i = 0; i < N; i++) await inQ.put(i);
-    await within(40_000, "endqAndWaitRemote", endqAndWaitRemote(inQ, 2));
-    // The workers' totals are in before the input queue is empty: the end
-    // marker put now comes after them.
-    const totals = await drain(outQ);
-    assert.equal(
-      totals.reduce((s, m) => s + m.data, 0),
-      (N * (N - 1)) / 2,
-    );
-    const codes = await within(
-      10_000,
-      "workers' exit",
-      Promise.all(workers.map((w) => w.exit)),
-    );
-    assert.deepEqual(codes, [0, 0], workers.map((w) => w.stderr).join("\n"));
-    const counts = workers.map((w) => Number(w.stdout.trim()));
-    assert.equal(counts[0] + counts[1], N);
-  } finally {
-    for (const w of workers) w.child.kill("SIGKILL");
-    await closeQueue(inQ);
-    await closeQueue(outQ);
-  }
-});
+}
 
 test("a worker killed with SIGKILL mid-run loses nothing; end markers wait for its items", async () => {
   const N = 3000;
@@ -280,12 +294,7 @@ test("a bad URL or an unreachable server fails fast with a clear error", async (
   const worker = startWorker([
     "--url",
     "redis://127.0.0.1:1",
-    "--queue",
-    "q",
-    "--module",
-    tasks.href,
-    "--export",
-    "sum",
+    ...workerArgs("q", undefined, "sum"),
     "--connect-timeout",
     "1000",
   ]);
@@ -297,12 +306,7 @@ test("a bad URL or an unreachable server fails fast with a clear error", async (
   const bad = startWorker([
     "--url",
     "nope",
-    "--queue",
-    "q",
-    "--module",
-    tasks.href,
-    "--export",
-    "sum",
+    ...workerArgs("q", undefined, "sum"),
   ]);
   assert.equal(await within(15_000, "worker's exit", bad.exit), 1);
   assert.match(bad.stderr, /must look like redis:\/\/host/);

@@ -24,11 +24,15 @@ import {
   redisQueue,
 } from "../../redis.ts";
 import { startScript } from "../_child.ts";
-import { here } from "../_helpers.ts";
-import { freePort, type RedisServer, startRedis, within } from "./_server.ts";
+import {
+  cli,
+  freePort,
+  type RedisServer,
+  startRedis,
+  within,
+  workerArgs,
+} from "./_server.ts";
 
-const cli = here("../src/redis/worker.ts");
-const tasks = here("./redis/fixtures/tasks.ts");
 const WORKER_FLAGS = ["--allow-net", "--allow-env", "--allow-read"];
 
 let names = 0;
@@ -370,16 +374,7 @@ test("the worker command: the URL from WORKQ_REDIS_URL or --url-file, exactly on
   const wrongUrl = `redis://:${enc(wrong)}@127.0.0.1:${s.port}`;
   const inName = name("cli-in");
   const outName = name("cli-out");
-  const args = [
-    "--queue",
-    inName,
-    "--results",
-    outName,
-    "--module",
-    tasks.href,
-    "--export",
-    "sum",
-  ];
+  const args = workerArgs(inName, outName, "sum");
   const run = (extra: string[], env: Record<string, string | undefined>) =>
     startScript(cli, [...extra, ...args], {
       env: { WORKQ_REDIS_URL: undefined, ...env },
@@ -460,16 +455,10 @@ test("the worker command: the URL from WORKQ_REDIS_URL or --url-file, exactly on
   const echoOut = name("cli-echo-out");
   const q = await redisQueue<number>(url, echoIn);
   await q.put(1);
-  const worker = startScript(cli, [
-    "--queue",
-    echoIn,
-    "--results",
-    echoOut,
-    "--module",
-    tasks.href,
-    "--export",
-    "echo",
-  ], { env: { WORKQ_REDIS_URL: url }, deno: WORKER_FLAGS });
+  const worker = startScript(cli, workerArgs(echoIn, echoOut, "echo"), {
+    env: { WORKQ_REDIS_URL: url },
+    deno: WORKER_FLAGS,
+  });
   await worker.waitFor(/started/, 60_000);
   const root = admin(s.port, password);
   const next = plant();

@@ -8,6 +8,7 @@ import {
   type Death,
   MAX_FAILED_STARTS,
   WorkerGroup,
+  type WorkerGroupOptions,
 } from "../../src/shapes/workers.ts";
 import { startScript } from "../_child.ts";
 import { here } from "../_helpers.ts";
@@ -36,24 +37,38 @@ function ends() {
   };
 }
 
-test(`${MAX_FAILED_STARTS} failed starts in a row give up once, naming the cause; each retry waits longer`, async () => {
-  const never = task(here("./fixtures/throws_at_import.ts"), "never");
-  const delays: number[] = [];
+/**
+ * Starts `count` workers of a group made with `options` and waits until it
+ * gives up; then closes it. Resolves with what its `failed` was given.
+ */
+async function untilGivenUp(
+  options: Omit<WorkerGroupOptions<unknown>, "failed">,
+  count: number,
+): Promise<unknown[]> {
   const failures: unknown[] = [];
-  let spawns = 0;
   let gaveUp!: () => void;
   const given = new Promise<void>((resolve) => (gaveUp = resolve));
   const group = new WorkerGroup({
+    ...options,
+    failed: (error) => (failures.push(error), gaveUp()),
+  });
+  group.start(count);
+  await given;
+  await group.close();
+  group.stop();
+  return failures;
+}
+
+test(`${MAX_FAILED_STARTS} failed starts in a row give up once, naming the cause; each retry waits longer`, async () => {
+  const never = task(here("./fixtures/throws_at_import.ts"), "never");
+  const delays: number[] = [];
+  let spawns = 0;
+  const failures = await untilGivenUp({
     name: "Test",
     noun: "test workers",
     spawn: (up) => (spawns++, run(never, up)),
     replacing: (_, delay) => delays.push(delay),
-    failed: (error) => (failures.push(error), gaveUp()),
-  });
-  group.start(2);
-  await given;
-  await group.close();
-  group.stop();
+  }, 2);
   assert.equal(failures.length, 1, "reported once");
   const error = failures[0] as Error;
   assert.match(
@@ -163,21 +178,13 @@ test("SIGINT and SIGTERM stop the group, counted; after stop() the process exits
 test("giving up names the reason most failed starts gave, and the last one when it differs", async () => {
   const throws = task(here("./fixtures/throws_at_import.ts"), "never");
   const missing = task(here("./fixtures/no_such_module.ts"), "never");
-  const failures: unknown[] = [];
   let spawns = 0;
-  let gaveUp!: () => void;
-  const given = new Promise<void>((resolve) => (gaveUp = resolve));
   // One worker at a time, so that the failures come in the order of spawns:
   // four for one reason, then one for another.
-  const group = new WorkerGroup({
+  const failures = await untilGivenUp({
     name: "Test",
     spawn: (up) => run(++spawns < MAX_FAILED_STARTS ? throws : missing, up),
-    failed: (error) => (failures.push(error), gaveUp()),
-  });
-  group.start(1);
-  await given;
-  await group.close();
-  group.stop();
+  }, 1);
   const error = failures[0] as Error;
   assert.match(
     error.message,
