@@ -124,13 +124,13 @@ function failures(kind, output) {
   return names;
 }
 
-function runSuite(label, kind, command, args) {
+function runSuite(label, kind, command, args, env = {}) {
   return new Promise((resolve) => {
     console.log(`\n=== ${label}: ${relative(root, command)} ${args.join(" ")}`);
     const child = spawn(command, args, {
       cwd: root,
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, NO_COLOR: "1" },
+      env: { ...process.env, ...env, NO_COLOR: "1" },
     });
     let output = "";
     const take = (stream) => (chunk) => {
@@ -181,7 +181,7 @@ try {
  * The "deno (http)" lane: the repository served on loopback, and one file:
  * runner per test module that imports it by http: URL (deno test takes only
  * local modules). Everything the tests load then comes over http, workq's
- * worker modules too. Returns the lane's arguments and its cleanup.
+ * worker modules too. Returns the lane's arguments, environment and cleanup.
  */
 async function overHttp(tests) {
   const server = await serveStatic(root);
@@ -206,10 +206,13 @@ async function overHttp(tests) {
       join(dir, "deno.json"),
       ...DENO_FLAGS,
       `--allow-import=${server.host}`,
-      // A module cached from an earlier run on the same port must not hide a change.
-      `--reload=${server.origin}`,
       dir,
     ],
+    // A cache of its own, which the lane's child processes share: a module
+    // cached by an earlier run on the same port cannot hide a change, and no
+    // --reload makes every worker fetch workq again (Deno 2.9's workers
+    // then lose fetches to a dropped connection: "dispatch task is gone").
+    env: { DENO_DIR: join(dir, "cache") },
     cleanup: async () => {
       await server.close();
       rmSync(dir, { recursive: true, force: true });
@@ -340,7 +343,7 @@ for (const [label, kind, command, args] of suites) {
   }
   const lane = await args();
   try {
-    results.push(await runSuite(label, kind, command, lane.args));
+    results.push(await runSuite(label, kind, command, lane.args, lane.env));
   } finally {
     await lane.cleanup();
   }

@@ -16,11 +16,11 @@ export const overHttp: boolean = !import.meta.url.startsWith("file:");
 /** Deno's flags that let a child import modules from where the tests came. */
 export function importFlags(file: URL): string[] {
   if (file.protocol === "file:") return [];
-  // --reload: a cached copy of an earlier run on the same port must not hide
-  // a change. The served deno.json maps the package's bare imports (ioredis).
+  // No --reload: the lane gives its processes a fresh DENO_DIR of their own
+  // (scripts/test.mjs). The served deno.json maps the package's bare imports
+  // (ioredis).
   return [
     `--allow-import=${file.host}`,
-    `--reload=${file.origin}`,
     `--import-map=${file.origin}/deno.json`,
   ];
 }

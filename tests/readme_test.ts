@@ -585,7 +585,7 @@ function runAll(urls: URL[]): Promise<Run[]> {
 // (about 60 blocks, each a runtime start and on Deno a type check, would
 // take minutes one by one); a test waits for its own block's run. The Redis
 // blocks run in their tests, one at a time, as they share one server.
-// Over http none runs ahead: Deno processes that --reload the same modules
+// Over http none runs ahead: Deno processes that fetch the same modules
 // at once were seen to fail (exit code 10, no message).
 const AHEAD = 2;
 let running = 0;
