@@ -445,7 +445,8 @@ test("the docs' relative links reach a file, and their #anchors a heading", asyn
       const target = m[1];
       if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue; // https:, mailto:
       const [path, anchor] = target.split("#");
-      const url = new URL(path || doc, new URL(doc, repo));
+      // "#anchor" alone is a heading of this doc.
+      const url = path ? new URL(path, new URL(doc, repo)) : new URL(doc, repo);
       if (path.endsWith("/")) {
         // A folder: only where folders can be seen.
         if (url.protocol === "file:" && !existsSync(fileURLToPath(url))) {
