@@ -170,20 +170,28 @@ type ScriptArg = string | number | Uint8Array;
 const UNBOUNDED = Number.MAX_SAFE_INTEGER;
 
 // ADD_UP_TO's arguments for items[from..end): at most FLUSH_AT * 4 items
-// and SCRIPT_BYTES of data (always one item at least).
+// and SCRIPT_BYTES of data (always one item at least). Items with no kind
+// and no options (most) take one argument each: a third of the arguments
+// to convert, send and parse.
 function scriptArgs(
   cap: number,
   items: Outgoing[],
   from: number,
 ): { args: ScriptArg[]; end: number } {
-  const args: ScriptArg[] = [cap];
   let bytes = 0;
   let end = from;
+  let plain = true;
   for (; end < items.length && end - from < FLUSH_AT * 4; end++) {
     const item = items[end];
     if (end > from && bytes + item.d.byteLength > SCRIPT_BYTES) break;
     bytes += item.d.byteLength;
-    args.push(item.k, String(item.o), item.d);
+    if (item.k !== "" || item.o !== 0) plain = false;
+  }
+  const args: ScriptArg[] = [cap, plain ? "1" : "0"];
+  for (let i = from; i < end; i++) {
+    const item = items[i];
+    if (plain) args.push(item.d);
+    else args.push(item.k, String(item.o), item.d);
   }
   return { args, end };
 }
@@ -216,16 +224,26 @@ const text = new TextDecoder();
 const str = (b: unknown): string =>
   typeof b === "string" ? b : text.decode(b as Uint8Array);
 
+// A field's name is one ASCII letter: its byte, without decoding a string.
+const D = 100; // "d"
+const K = 107; // "k"
+const O = 111; // "o"
+
 function fieldsToEntry(fields: unknown[], attempt: number): Entry {
   let k = "";
   let o = 0;
   let d: unknown = undefined;
   for (let i = 0; i < fields.length; i += 2) {
-    const name = str(fields[i]);
+    const name = fields[i] as Uint8Array | string;
+    const letter = name.length !== 1
+      ? 0
+      : typeof name === "string"
+      ? name.charCodeAt(0)
+      : name[0];
     const value = fields[i + 1];
-    if (name === "d") d = decodeValue(value as Uint8Array);
-    else if (name === "k") k = str(value);
-    else if (name === "o") o = Number(str(value));
+    if (letter === D) d = decodeValue(value as Uint8Array);
+    else if (letter === K) k = str(value);
+    else if (letter === O) o = Number(str(value));
   }
   return { k, d, o, a: attempt, w: false, x: undefined };
 }
