@@ -70,6 +70,18 @@ return {n, len}`,
   1,
 );
 
+// Finishes entries: acknowledged, then deleted (the stream's length is
+// "not finished"). ARGV: the group, then the ids (at most ACK_MAX: Lua
+// unpacks at most about 8000 values).
+export const ACK = new Script(
+  `redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 2))
+return redis.call('XDEL', KEYS[1], unpack(ARGV, 2))`,
+  1,
+);
+
+/** The most ids one {@linkcode ACK} call takes. */
+export const ACK_MAX = 4096;
+
 // Takes over items idle for ARGV[3] ms; moves those delivered more than
 // ARGV[6] times (end markers aside) to the dead-letter stream.
 export const CLAIM = new Script(

@@ -57,6 +57,8 @@ import { soon } from "../schedule.ts";
 import { type EncodedItem, holdsLive, type WireDescriptor } from "../wire.ts";
 import { type Client, connect, type Server } from "./connection.ts";
 import {
+  ACK,
+  ACK_MAX,
   ADD_UP_TO,
   BARRIER,
   CLAIM,
@@ -349,9 +351,9 @@ export class RedisTransport implements Transport {
     }.${Math.ceil(this.claimIdle)}`;
     this.#ledgerReader = {
       key: this.#ledgerKey,
-      commit: (upTo) => this.#ack(this.#settleFinished(upTo)),
+      commit: (upTo) => this.#settleFinished(upTo, true),
       // An output was lost: leave the items pending, to be delivered again.
-      forgo: (upTo) => void this.#settleFinished(upTo),
+      forgo: (upTo) => this.#settleFinished(upTo, false),
     };
   }
 
@@ -642,7 +644,12 @@ export class RedisTransport implements Transport {
     }
     this.#pace.took();
     this.#finish();
-    return this.#more([], 1)[0];
+    // #more() for one item, without its array: the loop of iterMsg().
+    const head = this.#inbox.shift()!;
+    this.#held.push(head.id);
+    this.#lastBatch = 1;
+    this.#prefetchIfLow();
+    return head.entry;
   }
 
   getMany(max: number, options: WaitOptions): Promise<Entry[]> {
@@ -674,11 +681,16 @@ export class RedisTransport implements Transport {
       batch.push(head.entry);
     }
     this.#lastBatch = batch.length;
+    this.#prefetchIfLow();
+    return batch;
+  }
+
+  // Reads ahead once half the window is used up.
+  #prefetchIfLow(): void {
     if (!this.#done && this.#inbox.length * 2 <= this.#pace.window) {
       this.#prefetch = true;
       void this.#fetch();
     }
-    return batch;
   }
 
   get(options: WaitOptions): Promise<Entry> {
@@ -899,22 +911,24 @@ export class RedisTransport implements Transport {
   #finish(): void {
     const held = this.#held;
     if (held.length === 0) return;
-    this.#held = [];
     for (const id of held) this.#finished.push(id);
     this.#finishedCount += held.length;
+    held.length = 0; // reused: this runs once per item read
     ledger.finished(this.#ledgerReader, this.#finishedCount);
   }
 
-  // Takes the finished ids up to the ledger's count `upTo` off the list.
-  #settleFinished(upTo: number): string[] {
-    const ids: string[] = [];
+  // Takes the finished ids up to the ledger's count `upTo` off the list,
+  // to be acknowledged (`ack`) or left pending.
+  #settleFinished(upTo: number, ack: boolean): void {
+    const before = this.#ackOut.length;
     for (; this.#settledCount < upTo; this.#settledCount++) {
-      ids.push(this.#finished.shift()!);
+      const id = this.#finished.shift()!;
+      if (ack) this.#ackOut.push(id);
     }
     if (this.#finished.length === 0) {
       for (const wake of this.#whenCommitted.splice(0)) wake();
     }
-    return ids;
+    if (this.#ackOut.length > before) this.#ackQueued();
   }
 
   // Resolves once every finished id is committed or forgone.
@@ -923,9 +937,8 @@ export class RedisTransport implements Transport {
     return new Promise((resolve) => this.#whenCommitted.push(resolve));
   }
 
-  #ack(ids: string[]): void {
-    if (ids.length === 0) return;
-    for (const id of ids) this.#ackOut.push(id);
+  // Acks wait for the turn's others, or go once FLUSH_AT are waiting.
+  #ackQueued(): void {
     if (this.#ackOut.length >= FLUSH_AT) this.#flushAcks();
     else if (!this.#ackScheduled) {
       this.#ackScheduled = true;
@@ -938,15 +951,18 @@ export class RedisTransport implements Transport {
     if (this.#ackOut.length === 0 || this.#closed) return;
     const ids = this.#ackOut;
     this.#ackOut = [];
-    const done = this.#cmd.pipeline()
-      .xack(this.#key, GROUP, ...ids)
-      .xdel(this.#key, ...ids)
-      .exec()
-      .then(() => {}, () => {
-        // Not acknowledged: the items will be delivered again (at least once).
-      });
-    this.#acking.add(done);
-    done.then(() => this.#acking.delete(done));
+    // One script call per chunk: each id sent once, for both commands.
+    for (let from = 0; from < ids.length; from += ACK_MAX) {
+      const chunk = ids.length <= ACK_MAX
+        ? ids
+        : ids.slice(from, from + ACK_MAX);
+      const done = ACK.run(this.#cmd, [this.#key], [GROUP, ...chunk])
+        .then(() => {}, () => {
+          // Not acknowledged: the items will be delivered again (at least once).
+        });
+      this.#acking.add(done);
+      done.then(() => this.#acking.delete(done));
+    }
   }
 
   // ---------------------------------------------------------------- life
