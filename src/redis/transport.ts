@@ -292,6 +292,9 @@ export class RedisTransport implements Transport {
 
   // puts
   #outbox: Outgoing[] = [];
+  #outboxBytes = 0;
+  // Unbounded queues: the ticket the put() calls of the open batch share.
+  #shared: { ticket: Ticket; promise: Promise<void> } | undefined;
   #batch: Deferred | undefined;
   #group: Group | undefined; // the ledger's group of #batch
   #flushScheduled = false;
@@ -382,7 +385,19 @@ export class RedisTransport implements Transport {
     } catch (error) {
       return Promise.reject(error);
     }
-    const { ticket: t, promise } = ticket(1);
+    let t: Ticket, promise: Promise<void>;
+    if (this.maxsize === Infinity) {
+      // The batch goes in one script call (below FLUSH_AT items and
+      // SCRIPT_BYTES): its items are in Redis together or not at all, so
+      // its puts share one promise instead of one each.
+      if (this.#outboxBytes + d.byteLength > SCRIPT_BYTES) this.#flush();
+      this.#shared ??= ticket(0);
+      ({ ticket: t, promise } = this.#shared);
+      t.left++;
+    } else {
+      // Items of a bounded queue go in as room appears: one by one.
+      ({ ticket: t, promise } = ticket(1));
+    }
     this.#queue({ k: entry.k, o: entry.o, d, ticket: t });
     if (this.#outbox.length >= FLUSH_AT) this.#flush();
     else if (!this.#flushScheduled) {
@@ -457,6 +472,7 @@ export class RedisTransport implements Transport {
 
   #queue(item: Outgoing): void {
     this.#outbox.push(item);
+    this.#outboxBytes += item.d.byteLength;
     if (!this.#batch) {
       this.#batch = deferred();
       this.#group = ledger.begin(
@@ -473,6 +489,8 @@ export class RedisTransport implements Transport {
     const group = this.#group;
     if (items.length === 0 || !done) return;
     this.#outbox = [];
+    this.#outboxBytes = 0;
+    this.#shared = undefined;
     this.#batch = undefined;
     this.#group = undefined;
     done.promise.then(() => {
