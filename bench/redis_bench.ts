@@ -1,10 +1,13 @@
 /**
- * ezq's sum over Redis with 2 consumer processes, per item (one round trip
- * per put, get and ack) and batched (workq's Redis queue and its worker
- * command), beside the in-process figure (workq with 2 worker threads) and
- * BullMQ (100k tiny jobs: 1 producer adding them with addBulk, 2 worker
- * processes, worker concurrency 1 and 100). Medians of repeats, interleaved,
- * one run, one private redis-server.
+ * ezq's sum over Redis with 2 consumer processes: raw Streams on the same
+ * client (per item: one round trip per XADD, XREADGROUP and XACK; the
+ * pipelined ceiling: XADDs pipelined ×1000, XREADGROUP COUNT 64, one XACK
+ * per read), workq's Redis queue and its worker command, the in-process
+ * figure (workq with 2 worker threads) and BullMQ (100k tiny jobs: 1
+ * producer adding them with addBulk, 2 worker processes, worker
+ * concurrency 1 and 100); then the round trip p50 of one item at a time,
+ * raw and workq, and issue 17's target 5 (measured, goal, met). Medians of
+ * repeats, interleaved, one run, one private redis-server.
  *
  *   node scripts/bench.mjs redis_bench.ts [node24|bun|deno]
  *   deno run --allow-read --allow-env --allow-run --allow-net bench/redis_bench.ts
@@ -42,6 +45,9 @@ const PER_ITEM = ITEMS / 10; // one round trip each: 10x fewer, same rate
 const WORKERS = 2;
 const BULLMQ_CONCURRENCY = [1, 100];
 const ADD_BULK = 1000; // jobs per addBulk call
+const RAW_COUNT = 64; // the raw ceiling's XREADGROUP COUNT
+const SAMPLES = Number(process.env.REDIS_BENCH_SAMPLES ?? 1000);
+const WARMUP = 50; // round trips left out of the samples
 const isDeno = "Deno" in globalThis;
 const runtimeName = isDeno
   ? `Deno ${
@@ -106,28 +112,117 @@ async function inProcess(): Promise<number> {
   return ms;
 }
 
-async function perItem(url: string): Promise<number> {
+// Raw Streams on the same client, in the same process layout: `count` is
+// the consumers' XREADGROUP COUNT; with `pipeline` the producer sends its
+// XADDs ADD_BULK to a pipeline (awaited in turn, as putMany() ×ADD_BULK),
+// without, one awaited XADD after the other (PER_ITEM items, scaled).
+async function rawStreams(
+  url: string,
+  count: number,
+  pipeline: boolean,
+): Promise<number> {
+  const items = pipeline ? ITEMS : PER_ITEM;
   const redis = new Redis(url, { protocol: 2 });
-  const inKey = `peritem-in-${++round}`;
-  const outKey = `peritem-out-${round}`;
+  const inKey = `raw-in-${++round}`;
+  const outKey = `raw-out-${round}`;
   await redis.xgroup("CREATE", inKey, "workq", "0", "MKSTREAM");
   const workers = Array.from(
     { length: WORKERS },
-    () => start(script("./redis/peritem_worker.ts", [url, inKey, outKey])),
+    () =>
+      start(
+        script("./redis/peritem_worker.ts", [
+          url,
+          inKey,
+          outKey,
+          String(count),
+        ]),
+      ),
   );
   await sleep(isDeno ? 2000 : 1000);
   const t0 = performance.now();
-  for (let i = 0; i < PER_ITEM; i++) {
-    await redis.xadd(inKey, "*", "n", String(i));
+  if (pipeline) {
+    for (let i = 0; i < items; i += ADD_BULK) {
+      const pipe = redis.pipeline();
+      for (let n = i; n < Math.min(i + ADD_BULK, items); n++) {
+        pipe.xadd(inKey, "*", "n", String(n));
+      }
+      await pipe.exec();
+    }
+  } else {
+    for (let i = 0; i < items; i++) {
+      await redis.xadd(inKey, "*", "n", String(i));
+    }
   }
   for (let i = 0; i < WORKERS; i++) await redis.xadd(inKey, "*", "end", "1");
   await Promise.all(workers.map((w) => w.exit));
   const sums = await redis.xrange(outKey, "-", "+");
   const ms = performance.now() - t0;
   const total = sums.reduce((s, [, f]) => s + Number(f[1]), 0);
-  if (total !== expected(PER_ITEM)) throw new Error(`per-item sum ${total}`);
+  if (total !== expected(items)) throw new Error(`raw sum ${total}`);
   redis.disconnect();
-  return ms * (ITEMS / PER_ITEM); // scaled to ITEMS for the table
+  return ms * (ITEMS / items); // scaled to ITEMS for the table
+}
+
+// One item at a time through one stream, in this process, on two
+// connections: the consumer's XREADGROUP BLOCK is waiting when the XADD is
+// sent; a sample ends when the XACK is answered. Milliseconds each.
+async function rawRoundTrips(url: string): Promise<number[]> {
+  const producer = new Redis(url, { protocol: 2 });
+  const consumer = new Redis(url, { protocol: 2 });
+  const key = `raw-rtt-${++round}`;
+  await producer.xgroup("CREATE", key, "workq", "0", "MKSTREAM");
+  const samples: number[] = [];
+  for (let i = 0; i < WARMUP + SAMPLES; i++) {
+    const read = consumer.xreadgroup(
+      "GROUP",
+      "workq",
+      "c",
+      "COUNT",
+      1,
+      "BLOCK",
+      1000,
+      "STREAMS",
+      key,
+      ">",
+    ) as Promise<[string, [string, string[]][]][] | null>;
+    await sleep(0); // the read is at the server, blocked, first
+    const t0 = performance.now();
+    await producer.xadd(key, "*", "n", String(i));
+    const entry = (await read)?.[0]?.[1]?.[0];
+    if (!entry || entry[1][1] !== String(i)) {
+      throw new Error(`raw round trip ${i} read ${JSON.stringify(entry)}`);
+    }
+    await consumer.xack(key, "workq", entry[0]);
+    if (i >= WARMUP) samples.push(performance.now() - t0);
+  }
+  producer.disconnect();
+  consumer.disconnect();
+  return samples;
+}
+
+// The same through workq: two handles on one Redis queue in this process
+// (each its own connections). The consumer's get() is waiting when the
+// put is made; a sample ends when the put has resolved (the item is in
+// Redis) and the get has the item. The item is acknowledged, batched, when
+// the next get() is asked, as always with workq.
+async function workqRoundTrips(url: string): Promise<number[]> {
+  const name = `workq-rtt-${++round}`;
+  const producer = await redisQueue<number>(url, name);
+  const consumer = await redisQueue<number>(url, name);
+  const samples: number[] = [];
+  for (let i = 0; i < WARMUP + SAMPLES; i++) {
+    const got = consumer.get();
+    await sleep(0); // the read is at the server, blocked, first
+    const t0 = performance.now();
+    const [, n] = await Promise.all([producer.put(i), got]);
+    if (n.data !== i) {
+      throw new Error(`workq round trip ${i} read ${n.data}`);
+    }
+    if (i >= WARMUP) samples.push(performance.now() - t0);
+  }
+  await closeQueue(producer);
+  await closeQueue(consumer);
+  return samples;
 }
 
 type Feed = "put" | "putMany" | "awaited";
@@ -252,19 +347,25 @@ const server = await startRedis();
 const times: Record<string, number[]> = {
   inProcess: [],
   perItem: [],
+  raw: [],
   put: [],
   putMany: [],
   awaited: [],
 };
 for (const c of BULLMQ_CONCURRENCY) times[`bullmq${c}`] = [];
+// Round trip p50s (ms), one per repeat.
+const rtt: Record<string, number[]> = { raw: [], workq: [] };
 try {
   // Interleaved, so that a busy spell of the machine hits every contender.
   for (let r = 0; r < REPEATS; r++) {
     times.inProcess.push(await inProcess());
-    times.perItem.push(await perItem(server.url));
+    times.perItem.push(await rawStreams(server.url, 1, false));
+    times.raw.push(await rawStreams(server.url, RAW_COUNT, true));
     for (const feed of ["put", "putMany", "awaited"] as const) {
       times[feed].push(await batched(server.url, feed));
     }
+    rtt.raw.push(median(await rawRoundTrips(server.url)));
+    rtt.workq.push(median(await workqRoundTrips(server.url)));
     if (!withBullMQ) continue;
     for (const c of BULLMQ_CONCURRENCY) {
       times[`bullmq${c}`].push(await bullmq(server.url, c));
@@ -274,17 +375,16 @@ try {
   await server.stop();
 }
 const perSecond = (ms: number) => ITEMS / ms * 1000;
+const rate = (key: string) => perSecond(median(times[key]));
 const bestBullMQ = withBullMQ
-  ? Math.max(
-    ...BULLMQ_CONCURRENCY.map((c) => perSecond(median(times[`bullmq${c}`]))),
-  )
+  ? Math.max(...BULLMQ_CONCURRENCY.map((c) => rate(`bullmq${c}`)))
   : NaN;
-const row = (label: string, xs: number[]) => {
-  const r = perSecond(median(xs));
+const row = (label: string, key: string) => {
+  const r = rate(key);
   const ratio = withBullMQ ? `${(r / bestBullMQ).toFixed(2)}x` : "–";
-  return `| ${label} | ${(median(xs) / 1000).toFixed(2)} s | ${
+  return `| ${label} | ${(median(times[key]) / 1000).toFixed(2)} s | ${
     (r / 1000).toFixed(1)
-  }k/s | ${ratio} |`;
+  }k/s | ${(r / rate("raw")).toFixed(2)}x | ${ratio} |`;
 };
 console.log(
   `\nezq's sum, ${
@@ -294,28 +394,34 @@ console.log(
 console.log(
   `| | wall time (${
     ITEMS / 1000
-  }k items) | items per second | ÷ BullMQ's best |`,
+  }k items) | items per second | ÷ raw ceiling | ÷ BullMQ's best |`,
 );
-console.log("|---|---|---|---|");
-console.log(row("workq in-process (2 worker threads)", times.inProcess));
+console.log("|---|---|---|---|---|");
+console.log(row("workq in-process (2 worker threads)", "inProcess"));
 console.log(
   row(
-    `Redis per item: XADD, XREADGROUP COUNT 1, XACK each (2 processes; ${
+    `raw Streams per item: XADD awaited, XREADGROUP COUNT 1, XACK each (${
       PER_ITEM / 1000
     }k items, scaled)`,
-    times.perItem,
+    "perItem",
+  ),
+);
+console.log(
+  row(
+    `raw Streams ceiling: pipelined XADD ×${ADD_BULK}, XREADGROUP COUNT ${RAW_COUNT}, batched XACK`,
+    "raw",
   ),
 );
 console.log(
   row(
     "workq over Redis, one put() per item, issued together (2 worker processes)",
-    times.put,
+    "put",
   ),
 );
 console.log(
   row(
     `workq over Redis, putMany() ×${ADD_BULK} (2 worker processes)`,
-    times.putMany,
+    "putMany",
   ),
 );
 console.log(
@@ -323,7 +429,7 @@ console.log(
     `workq over Redis, one awaited put() after the other (${
       PER_ITEM / 1000
     }k items, scaled)`,
-    times.awaited,
+    "awaited",
   ),
 );
 if (withBullMQ) {
@@ -332,22 +438,44 @@ if (withBullMQ) {
     console.log(
       row(
         `BullMQ ${version}, 2 worker processes, concurrency ${c} (addBulk ×${ADD_BULK})`,
-        times[`bullmq${c}`],
+        `bullmq${c}`,
       ),
-    );
-  }
-  for (const feed of ["put", "putMany"] as const) {
-    const workq = perSecond(median(times[feed]));
-    console.log(
-      `${
-        feed === "put" ? "\n" : ""
-      }workq over Redis (${feed}, durable) / BullMQ's best: ${
-        (workq / bestBullMQ).toFixed(2)
-      }x`,
     );
   }
 } else {
   console.log(
     "\nBullMQ rows left out: not installed in bench/redis/node_modules (node scripts/bench.mjs redis_bench.ts installs it)",
   );
+}
+const rawP50 = median(rtt.raw);
+const workqP50 = median(rtt.workq);
+console.log(
+  `\nRound trip p50, one item at a time (${SAMPLES} samples, median of ${REPEATS} p50s): raw XADD → XREADGROUP BLOCK → XACK ${
+    (rawP50 * 1000).toFixed(0)
+  } µs; workq put() (resolved, in Redis) and a waiting get() on another handle ${
+    (workqP50 * 1000).toFixed(0)
+  } µs`,
+);
+// Issue 17, target 5: puts durable when they resolve, in both feeds.
+const workqBest = Math.max(rate("put"), rate("putMany"));
+const targets: [string, string, string, boolean][] = [];
+const atLeast = (what: string, x: number, goal: number) =>
+  targets.push([what, `${x.toFixed(2)}x`, `≥ ${goal}x`, x >= goal]);
+atLeast("putMany() ×1000 ÷ raw ceiling", rate("putMany") / rate("raw"), 0.5);
+atLeast("one put() per item ÷ raw ceiling", rate("put") / rate("raw"), 0.5);
+if (withBullMQ) {
+  atLeast("workq's best ÷ BullMQ's best", workqBest / bestBullMQ, 8);
+}
+const rttRatio = workqP50 / rawP50;
+targets.push([
+  "round trip p50 ÷ raw",
+  `${rttRatio.toFixed(2)}x`,
+  "≤ 1.5x",
+  rttRatio <= 1.5,
+]);
+console.log(`\nIssue 17, target 5 (${runtimeName})\n`);
+console.log("| | measured | goal | met |");
+console.log("|---|---|---|---|");
+for (const [what, measured, goal, met] of targets) {
+  console.log(`| ${what} | ${measured} | ${goal} | ${met ? "yes" : "no"} |`);
 }

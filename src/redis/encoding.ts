@@ -160,10 +160,33 @@ class Writer {
  * object structured clone refuses (the message says where).
  */
 export function encodeValue(value: unknown): Uint8Array {
-  const w = new Writer();
-  write(w, value, "value");
-  return w.bytes.subarray(0, w.at);
+  // One writer serves every call (most items are small: a copy of their
+  // bytes is cheaper than a new writer each); a call made while it is in
+  // use (from a getter of the value) takes its own.
+  const w = spare ?? new Writer();
+  spare = undefined;
+  try {
+    write(w, value, "value");
+    if (w.at > KEEP_BYTES) return w.bytes.subarray(0, w.at); // given away
+    const out = w.bytes.slice(0, w.at);
+    w.at = 0;
+    w.seen.clear();
+    spare = w;
+    return out;
+  } catch (error) {
+    if (w.bytes.length <= KEEP_BYTES) {
+      w.at = 0;
+      w.seen.clear();
+      spare = w;
+    }
+    throw error;
+  }
 }
+
+// Encoded values up to this size are copied out of the shared writer;
+// larger ones keep its buffer, so that it never holds a large one.
+const KEEP_BYTES = 16 * 1024;
+let spare: Writer | undefined;
 
 function refuse(path: string, what: string): never {
   throw new TypeError(`${path} (${what}) cannot be cloned`);
@@ -302,13 +325,18 @@ function write(w: Writer, value: unknown, path: string): void {
 }
 
 class Reader {
-  view: DataView;
+  #view: DataView | undefined;
   at = 0;
   objects: unknown[] = [];
   readonly bytes: Uint8Array;
   constructor(bytes: Uint8Array) {
     this.bytes = bytes;
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  // Made when a float is read: most items have none.
+  get view(): DataView {
+    const b = this.bytes;
+    return this.#view ??= new DataView(b.buffer, b.byteOffset, b.byteLength);
   }
 
   byte(): number {

@@ -44,12 +44,20 @@ export class Script {
 }
 
 // Returns {added, length}, or {-1, 0} when the stream is gone (lost).
+// ARGV: the bound, the layout ('1': one argument per item, its data, as
+// most items are; '0': kind, options, data per item), the items.
 export const ADD_UP_TO = new Script(
   `if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, 0} end
 local cap = tonumber(ARGV[1])
 local len = redis.call('XLEN', KEYS[1])
 local n = 0
-for i = 2, #ARGV, 3 do
+if ARGV[2] == '1' then
+  local last = math.min(#ARGV, 2 + cap - len)
+  for i = 3, last do redis.call('XADD', KEYS[1], '*', 'd', ARGV[i]) end
+  if last > 2 then n = last - 2 end
+  return {n, len + n}
+end
+for i = 3, #ARGV, 3 do
   if len >= cap then break end
   local f = {'d', ARGV[i + 2]}
   if ARGV[i] ~= '' then f[#f + 1] = 'k'; f[#f + 1] = ARGV[i] end
@@ -61,6 +69,18 @@ end
 return {n, len}`,
   1,
 );
+
+// Finishes entries: acknowledged, then deleted (the stream's length is
+// "not finished"). ARGV: the group, then the ids (at most ACK_MAX: Lua
+// unpacks at most about 8000 values).
+export const ACK = new Script(
+  `redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 2))
+return redis.call('XDEL', KEYS[1], unpack(ARGV, 2))`,
+  1,
+);
+
+/** The most ids one {@linkcode ACK} call takes. */
+export const ACK_MAX = 4096;
 
 // Takes over items idle for ARGV[3] ms; moves those delivered more than
 // ARGV[6] times (end markers aside) to the dead-letter stream.

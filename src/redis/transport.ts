@@ -57,6 +57,8 @@ import { soon } from "../schedule.ts";
 import { type EncodedItem, holdsLive, type WireDescriptor } from "../wire.ts";
 import { type Client, connect, type Server } from "./connection.ts";
 import {
+  ACK,
+  ACK_MAX,
   ADD_UP_TO,
   BARRIER,
   CLAIM,
@@ -170,20 +172,28 @@ type ScriptArg = string | number | Uint8Array;
 const UNBOUNDED = Number.MAX_SAFE_INTEGER;
 
 // ADD_UP_TO's arguments for items[from..end): at most FLUSH_AT * 4 items
-// and SCRIPT_BYTES of data (always one item at least).
+// and SCRIPT_BYTES of data (always one item at least). Items with no kind
+// and no options (most) take one argument each: a third of the arguments
+// to convert, send and parse.
 function scriptArgs(
   cap: number,
   items: Outgoing[],
   from: number,
 ): { args: ScriptArg[]; end: number } {
-  const args: ScriptArg[] = [cap];
   let bytes = 0;
   let end = from;
+  let plain = true;
   for (; end < items.length && end - from < FLUSH_AT * 4; end++) {
     const item = items[end];
     if (end > from && bytes + item.d.byteLength > SCRIPT_BYTES) break;
     bytes += item.d.byteLength;
-    args.push(item.k, String(item.o), item.d);
+    if (item.k !== "" || item.o !== 0) plain = false;
+  }
+  const args: ScriptArg[] = [cap, plain ? "1" : "0"];
+  for (let i = from; i < end; i++) {
+    const item = items[i];
+    if (plain) args.push(item.d);
+    else args.push(item.k, String(item.o), item.d);
   }
   return { args, end };
 }
@@ -216,16 +226,26 @@ const text = new TextDecoder();
 const str = (b: unknown): string =>
   typeof b === "string" ? b : text.decode(b as Uint8Array);
 
+// A field's name is one ASCII letter: its byte, without decoding a string.
+const D = 100; // "d"
+const K = 107; // "k"
+const O = 111; // "o"
+
 function fieldsToEntry(fields: unknown[], attempt: number): Entry {
   let k = "";
   let o = 0;
   let d: unknown = undefined;
   for (let i = 0; i < fields.length; i += 2) {
-    const name = str(fields[i]);
+    const name = fields[i] as Uint8Array | string;
+    const letter = name.length !== 1
+      ? 0
+      : typeof name === "string"
+      ? name.charCodeAt(0)
+      : name[0];
     const value = fields[i + 1];
-    if (name === "d") d = decodeValue(value as Uint8Array);
-    else if (name === "k") k = str(value);
-    else if (name === "o") o = Number(str(value));
+    if (letter === D) d = decodeValue(value as Uint8Array);
+    else if (letter === K) k = str(value);
+    else if (letter === O) o = Number(str(value));
   }
   return { k, d, o, a: attempt, w: false, x: undefined };
 }
@@ -272,6 +292,9 @@ export class RedisTransport implements Transport {
 
   // puts
   #outbox: Outgoing[] = [];
+  #outboxBytes = 0;
+  // Unbounded queues: the ticket the put() calls of the open batch share.
+  #shared: { ticket: Ticket; promise: Promise<void> } | undefined;
   #batch: Deferred | undefined;
   #group: Group | undefined; // the ledger's group of #batch
   #flushScheduled = false;
@@ -331,9 +354,9 @@ export class RedisTransport implements Transport {
     }.${Math.ceil(this.claimIdle)}`;
     this.#ledgerReader = {
       key: this.#ledgerKey,
-      commit: (upTo) => this.#ack(this.#settleFinished(upTo)),
+      commit: (upTo) => this.#settleFinished(upTo, true),
       // An output was lost: leave the items pending, to be delivered again.
-      forgo: (upTo) => void this.#settleFinished(upTo),
+      forgo: (upTo) => this.#settleFinished(upTo, false),
     };
   }
 
@@ -362,7 +385,19 @@ export class RedisTransport implements Transport {
     } catch (error) {
       return Promise.reject(error);
     }
-    const { ticket: t, promise } = ticket(1);
+    let t: Ticket, promise: Promise<void>;
+    if (this.maxsize === Infinity) {
+      // The batch goes in one script call (below FLUSH_AT items and
+      // SCRIPT_BYTES): its items are in Redis together or not at all, so
+      // its puts share one promise instead of one each.
+      if (this.#outboxBytes + d.byteLength > SCRIPT_BYTES) this.#flush();
+      this.#shared ??= ticket(0);
+      ({ ticket: t, promise } = this.#shared);
+      t.left++;
+    } else {
+      // Items of a bounded queue go in as room appears: one by one.
+      ({ ticket: t, promise } = ticket(1));
+    }
     this.#queue({ k: entry.k, o: entry.o, d, ticket: t });
     if (this.#outbox.length >= FLUSH_AT) this.#flush();
     else if (!this.#flushScheduled) {
@@ -437,6 +472,7 @@ export class RedisTransport implements Transport {
 
   #queue(item: Outgoing): void {
     this.#outbox.push(item);
+    this.#outboxBytes += item.d.byteLength;
     if (!this.#batch) {
       this.#batch = deferred();
       this.#group = ledger.begin(
@@ -453,6 +489,8 @@ export class RedisTransport implements Transport {
     const group = this.#group;
     if (items.length === 0 || !done) return;
     this.#outbox = [];
+    this.#outboxBytes = 0;
+    this.#shared = undefined;
     this.#batch = undefined;
     this.#group = undefined;
     done.promise.then(() => {
@@ -624,7 +662,12 @@ export class RedisTransport implements Transport {
     }
     this.#pace.took();
     this.#finish();
-    return this.#more([], 1)[0];
+    // #more() for one item, without its array: the loop of iterMsg().
+    const head = this.#inbox.shift()!;
+    this.#held.push(head.id);
+    this.#lastBatch = 1;
+    this.#prefetchIfLow();
+    return head.entry;
   }
 
   getMany(max: number, options: WaitOptions): Promise<Entry[]> {
@@ -656,11 +699,16 @@ export class RedisTransport implements Transport {
       batch.push(head.entry);
     }
     this.#lastBatch = batch.length;
+    this.#prefetchIfLow();
+    return batch;
+  }
+
+  // Reads ahead once half the window is used up.
+  #prefetchIfLow(): void {
     if (!this.#done && this.#inbox.length * 2 <= this.#pace.window) {
       this.#prefetch = true;
       void this.#fetch();
     }
-    return batch;
   }
 
   get(options: WaitOptions): Promise<Entry> {
@@ -881,22 +929,24 @@ export class RedisTransport implements Transport {
   #finish(): void {
     const held = this.#held;
     if (held.length === 0) return;
-    this.#held = [];
     for (const id of held) this.#finished.push(id);
     this.#finishedCount += held.length;
+    held.length = 0; // reused: this runs once per item read
     ledger.finished(this.#ledgerReader, this.#finishedCount);
   }
 
-  // Takes the finished ids up to the ledger's count `upTo` off the list.
-  #settleFinished(upTo: number): string[] {
-    const ids: string[] = [];
+  // Takes the finished ids up to the ledger's count `upTo` off the list,
+  // to be acknowledged (`ack`) or left pending.
+  #settleFinished(upTo: number, ack: boolean): void {
+    const before = this.#ackOut.length;
     for (; this.#settledCount < upTo; this.#settledCount++) {
-      ids.push(this.#finished.shift()!);
+      const id = this.#finished.shift()!;
+      if (ack) this.#ackOut.push(id);
     }
     if (this.#finished.length === 0) {
       for (const wake of this.#whenCommitted.splice(0)) wake();
     }
-    return ids;
+    if (this.#ackOut.length > before) this.#ackQueued();
   }
 
   // Resolves once every finished id is committed or forgone.
@@ -905,9 +955,8 @@ export class RedisTransport implements Transport {
     return new Promise((resolve) => this.#whenCommitted.push(resolve));
   }
 
-  #ack(ids: string[]): void {
-    if (ids.length === 0) return;
-    for (const id of ids) this.#ackOut.push(id);
+  // Acks wait for the turn's others, or go once FLUSH_AT are waiting.
+  #ackQueued(): void {
     if (this.#ackOut.length >= FLUSH_AT) this.#flushAcks();
     else if (!this.#ackScheduled) {
       this.#ackScheduled = true;
@@ -920,15 +969,18 @@ export class RedisTransport implements Transport {
     if (this.#ackOut.length === 0 || this.#closed) return;
     const ids = this.#ackOut;
     this.#ackOut = [];
-    const done = this.#cmd.pipeline()
-      .xack(this.#key, GROUP, ...ids)
-      .xdel(this.#key, ...ids)
-      .exec()
-      .then(() => {}, () => {
-        // Not acknowledged: the items will be delivered again (at least once).
-      });
-    this.#acking.add(done);
-    done.then(() => this.#acking.delete(done));
+    // One script call per chunk: each id sent once, for both commands.
+    for (let from = 0; from < ids.length; from += ACK_MAX) {
+      const chunk = ids.length <= ACK_MAX
+        ? ids
+        : ids.slice(from, from + ACK_MAX);
+      const done = ACK.run(this.#cmd, [this.#key], [GROUP, ...chunk])
+        .then(() => {}, () => {
+          // Not acknowledged: the items will be delivered again (at least once).
+        });
+      this.#acking.add(done);
+      done.then(() => this.#acking.delete(done));
+    }
   }
 
   // ---------------------------------------------------------------- life

@@ -145,3 +145,33 @@ test("garbage does not decode", () => {
   assert.throws(() => decodeValue(new Uint8Array([6, 10, 65])), RangeError);
   assert.throws(() => decodeValue(new Uint8Array([1, 1])), RangeError);
 });
+
+test("values encoded one after the other, large and small, and from inside a getter, each decode as themselves", () => {
+  const big = { text: "y".repeat(100_000), list: [1, 2, 3] };
+  const inner = { n: 7, s: "inner" };
+  let innerBytes: Uint8Array | undefined;
+  const withGetter = {
+    get nested() {
+      innerBytes = encodeValue(inner); // while the outer value is encoding
+      return [1, "two"];
+    },
+    after: "x",
+  };
+  const encoded = [
+    encodeValue(1),
+    encodeValue(big),
+    encodeValue("small"),
+    encodeValue(withGetter),
+    encodeValue(-5),
+  ];
+  assert.deepEqual(encoded.map((b) => decodeValue(b)), [
+    1,
+    big,
+    "small",
+    { nested: [1, "two"], after: "x" },
+    -5,
+  ]);
+  assert.deepEqual(decodeValue(innerBytes!), inner);
+  assert.throws(() => encodeValue({ f: () => {} }), TypeError);
+  assert.deepEqual(decodeValue(encodeValue({ ok: 1 })), { ok: 1 });
+});

@@ -379,3 +379,29 @@ test("putMany: one call, in order, resolved once every item is in Redis; bounded
     await closeQueue(bounded);
   }
 });
+
+test("puts issued together: each resolves with its item in Redis, in order, plain items beside kinds and orders; one that cannot be encoded rejects alone", async () => {
+  const q = await redisQueue<unknown>(redis.url, name("together"));
+  try {
+    const puts: Promise<void>[] = [];
+    for (let i = 0; i < 600; i++) puts.push(q.put(i)); // past one batch
+    const bad = q.put(() => {});
+    puts.push(q.put(new Msg({ data: "tagged", kind: "job", order: 3 })));
+    puts.push(q.put("last"));
+    await assert.rejects(bad, TypeError);
+    await Promise.all(puts);
+    const seen: unknown[] = [];
+    const reader = await redisQueue<unknown>(redis.url, q.name);
+    try {
+      await q.end();
+      for await (const msg of iterMsg(reader)) {
+        seen.push(msg.kind ? [msg.kind, msg.order, msg.data] : msg.data);
+      }
+    } finally {
+      await closeQueue(reader);
+    }
+    assert.deepEqual(seen, [...range(600), ["job", 3, "tagged"], "last"]);
+  } finally {
+    await closeQueue(q);
+  }
+});
