@@ -11,7 +11,8 @@ Prints one line on stdout, RESULT and a JSON object (figures are medians of
 - pool_map_per_s: Pool(2).map(inc, range(100000)) with default chunking; items/s.
 - pool_tasks_per_s: 100,000 tiny tasks (x -> x + 1) submitted one by one with
   Pool(2).apply_async, then every result collected; tasks/s.
-The pools are created and warmed before timing, as the JS pools are.
+The pools are created and warmed (a full-size map) before timing, as the JS
+pools are.
 Figures named after `repeats` (e.g. pool_map) are the only ones measured.
 """
 
@@ -89,7 +90,7 @@ def main():
             queue_sum() for _ in range(repeats)
         )
     with mp.Pool(WORKERS) as pool:
-        pool.map(inc, range(100))  # warm
+        pool.map(inc, range(ITEMS))  # warm, as the JS pools are
         if wanted("pool_map"):
             result["pool_map_per_s"] = statistics.median(
                 pool_map(pool) for _ in range(repeats)

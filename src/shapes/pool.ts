@@ -884,8 +884,10 @@ export class Pool<F extends TaskFunction = TaskFunction>
     });
     return (async () => {
       // A chunk's results at once: no await per input.
-      let out: unknown[] = [];
-      for await (const values of results) out = out.concat(values);
+      const out: unknown[] = [];
+      for await (const values of results) {
+        for (const value of values) out.push(value);
+      }
       return out as Awaited<ReturnType<G>>[];
     })();
   }
