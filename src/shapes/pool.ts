@@ -319,6 +319,10 @@ interface Slot {
   moves: (Transferable[] | undefined)[];
   flushing: boolean;
   idleTimer?: ReturnType<typeof setTimeout>;
+  // It ended itself and said so last on its channel (see #ended).
+  said: boolean;
+  // Its end, held until that word comes.
+  end?: () => void;
 }
 
 // Prefetch (see the class's Dispatch paragraph): a worker that is busy is
@@ -328,6 +332,11 @@ interface Slot {
 const SHORT_MS = 0.25;
 const AHEAD_MS = 1;
 const MAX_AHEAD = 1024;
+
+// A worker that ended itself says so last on its channel, but the runtime
+// may report the exit before that channel's messages arrive: the pool
+// waits for the word (this long at most) before it blames a task.
+const LAST_WORD_MS = 2000;
 
 // Higher priority first, then first come: a first-in first-out list per
 // priority, so that the common case (one priority) costs no comparisons. A
@@ -1452,6 +1461,10 @@ export class Pool<F extends TaskFunction = TaskFunction>
       const ok = batch[i + 1] as boolean | "progress";
       const value = batch[i + 2];
       const ms = batch[i + 3] as number;
+      if (id === -2) {
+        slot.said = true;
+        continue;
+      }
       if (id === -1) {
         slot.up = true;
         if (slot.leaving) continue;
@@ -1480,6 +1493,7 @@ export class Pool<F extends TaskFunction = TaskFunction>
         this.#retryOrFail(job, dataToError(value as never, slot.handle.name));
       }
     }
+    if (slot.said && slot.end) return slot.end();
     if (slot.jobs.size === 0 && slot.up) {
       if (this.#maxTasks > 0 && slot.given >= this.#maxTasks) {
         this.#retire(slot);
@@ -1635,6 +1649,7 @@ export class Pool<F extends TaskFunction = TaskFunction>
           out: [],
           moves: [],
           flushing: false,
+          said: false,
         };
         slot.unlisten = runtime.listenPort(
           port1,
@@ -1648,7 +1663,19 @@ export class Pool<F extends TaskFunction = TaskFunction>
       ended: (handle, death) => {
         const slot = this.#bySlot.get(handle);
         this.#bySlot.delete(handle);
-        if (slot) this.#ended(slot, death?.error);
+        if (!slot) return;
+        const error = death?.error;
+        const self = error instanceof WorkerError && error.reason === "exit";
+        if (!self || slot.said) return this.#ended(slot, error);
+        // Not given more, nor counted as live, while its last word comes.
+        this.#unready(slot);
+        slot.leaving = true;
+        const timer = setTimeout(() => slot.end?.(), LAST_WORD_MS);
+        slot.end = () => {
+          slot.end = undefined;
+          clearTimeout(timer);
+          this.#ended(slot, error);
+        };
       },
       failed: (error) => {
         this.#gaveUp = true;

@@ -298,8 +298,12 @@ export function poolWorker(
     unlisten();
     port.close();
   };
-  // A task that ends its thread: what ran before it is reported first.
-  runtime.workerScope().onSelfExit(flush);
+  // A task that ends its thread: what ran before it is reported first, then
+  // that nothing else will come (the pool waits for it before blaming).
+  runtime.workerScope().onSelfExit(() => {
+    report(-2, true, 0);
+    flush();
+  });
 
   if (up) Atomics.store(up, 0, 1); // no failed start (src/shapes/workers.ts)
   report(-1, true, 0);

@@ -64,7 +64,8 @@ export type PoolJob =
  * {@linkcode PoolBatch}): `[-1, true, 0, -1]` once it is up, then for each
  * task any `[id, "progress", value, -1]` and last `[id, true, value, ms]`
  * or `[id, false, error as data, ms]`, where `ms` is how long the task ran
- * as the worker measured it (-1 when it never started).
+ * as the worker measured it (-1 when it never started); `[-2, true, 0, -1]`
+ * last when a task ends the thread (everything before it has been sent).
  */
 export type PoolOutcome = [
   id: number,
