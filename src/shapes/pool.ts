@@ -21,7 +21,12 @@ import {
 import { checkTransferList, takeTransfer, transfer } from "../transfer.ts";
 import * as v from "../validate.ts";
 import { cloneError, findUncloneable } from "../wire.ts";
-import type { PoolBatch, PoolJob } from "../worker/protocol.ts";
+import {
+  POOL_LAST,
+  POOL_UP,
+  type PoolBatch,
+  type PoolJob,
+} from "../worker/protocol.ts";
 
 import { poolDriver as driver } from "../worker/worker_url.ts";
 
@@ -1461,11 +1466,11 @@ export class Pool<F extends TaskFunction = TaskFunction>
       const ok = batch[i + 1] as boolean | "progress";
       const value = batch[i + 2];
       const ms = batch[i + 3] as number;
-      if (id === -2) {
+      if (id === POOL_LAST) {
         slot.said = true;
         continue;
       }
-      if (id === -1) {
+      if (id === POOL_UP) {
         slot.up = true;
         if (slot.leaving) continue;
         this.#ready.push(slot);

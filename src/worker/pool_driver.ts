@@ -11,7 +11,13 @@ import type { TaskFunction, TaskSpec } from "../task.ts";
 import { takeTransfer } from "../transfer.ts";
 import { cloneError } from "../wire.ts";
 import { explain, load } from "./load.ts";
-import type { PoolBatch, PoolJob, PoolOutcome } from "./protocol.ts";
+import {
+  POOL_LAST,
+  POOL_UP,
+  type PoolBatch,
+  type PoolJob,
+  type PoolOutcome,
+} from "./protocol.ts";
 import { setTaskContext, type TaskContext } from "./task_signal.ts";
 
 type Order = [id: number, spec: number, args: unknown[], each: 0 | 1];
@@ -301,12 +307,12 @@ export function poolWorker(
   // A task that ends its thread: what ran before it is reported first, then
   // that nothing else will come (the pool waits for it before blaming).
   runtime.workerScope().onSelfExit(() => {
-    report(-2, true, 0);
+    report(POOL_LAST, true, 0);
     flush();
   });
 
   if (up) Atomics.store(up, 0, 1); // no failed start (src/shapes/workers.ts)
-  report(-1, true, 0);
+  report(POOL_UP, true, 0);
   flush();
   return done;
 }

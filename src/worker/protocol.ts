@@ -59,13 +59,18 @@ export type PoolJob =
     unused: 0,
   ];
 
+/** The outcome id of a pool worker's "I am up". */
+export const POOL_UP = -1;
+/** The outcome id of a pool worker's last word before it ends itself. */
+export const POOL_LAST = -2;
+
 /**
  * A worker to the pool, a batch per turn of the worker (flattened, see
- * {@linkcode PoolBatch}): `[-1, true, 0, -1]` once it is up, then for each
+ * {@linkcode PoolBatch}): `[POOL_UP, true, 0, -1]` once it is up, then for each
  * task any `[id, "progress", value, -1]` and last `[id, true, value, ms]`
  * or `[id, false, error as data, ms]`, where `ms` is how long the task ran
- * as the worker measured it (-1 when it never started); `[-2, true, 0, -1]`
- * last when a task ends the thread (everything before it has been sent).
+ * as the worker measured it (-1 when it never started); `[POOL_LAST, true, 0,
+ * -1]` last when a task ends the thread (everything before it has been sent).
  */
 export type PoolOutcome = [
   id: number,
