@@ -279,8 +279,10 @@ interface Job {
   args: unknown[];
   transfer: Transferable[];
   timeout: number;
-  // A chunk of pool.map: the task runs once per item of args.
+  // A chunk of pool.map: the task runs once per item of args, the first of
+  // which is input number `first` of the map.
   each: boolean;
+  first: number;
   retries: number;
   retryIf: ((error: unknown, attempt: number) => boolean) | undefined;
   backoff: Required<PoolBackoff>;
@@ -459,7 +461,9 @@ function argumentError(job: Job, error: unknown): unknown {
   const at = job.args.findIndex((arg) => findUncloneable(arg) !== undefined);
   if (at < 0) return error;
   return cloneError(
-    `run a pool task with ${job.each ? "input" : "argument"} ${at + 1}`,
+    `run a pool task with ${job.each ? "input" : "argument"} ${
+      job.first + at + 1
+    }`,
     job.args[at],
     error,
   );
@@ -1027,6 +1031,7 @@ export class Pool<F extends TaskFunction = TaskFunction>
     const flight: Chunk[] = [];
     let ended = false;
     let finished = false;
+    let taken = 0;
     try {
       for (;;) {
         while (!ended && flight.length < 2 * this.#max) {
@@ -1047,11 +1052,12 @@ export class Pool<F extends TaskFunction = TaskFunction>
           chunk.ready = this.#submit<unknown[]>(what, given, items, {
             signal: stop.signal,
             priority,
-          }, true).then(
+          }, taken).then(
             (values) => ((chunk.values = values), chunk),
             (error) => ((chunk.failed = true), (chunk.error = error), chunk),
           );
           flight.push(chunk);
+          taken += items.length;
         }
         if (flight.length === 0) break;
         const done = ordered ? await flight[0].ready : await Promise.race(
@@ -1207,8 +1213,9 @@ export class Pool<F extends TaskFunction = TaskFunction>
     given: Task,
     args: unknown[],
     options: PoolRunOptions | undefined,
-    each = false,
+    first?: number,
   ): Promise<R> {
+    const each = first !== undefined;
     const { spec, own, specId } = this.#taskOf(what, given);
     v.array(what, "args", args);
     const o = options === undefined
@@ -1253,6 +1260,7 @@ export class Pool<F extends TaskFunction = TaskFunction>
         transfer,
         timeout,
         each,
+        first: first ?? 0,
         retries,
         retryIf,
         backoff,

@@ -16,6 +16,21 @@ test("map() runs mpmq's example: results in input order, shared data given to ev
   assert.deepEqual(results, [10, 11, 12]);
 });
 
+test("map() names an input that cannot be cloned by its place in the inputs", async () => {
+  for (const chunkSize of [1, 2]) {
+    await assert.rejects(
+      map((x: unknown) => typeof x, [1, 2, 3, 4, () => 5], {
+        chunkSize,
+        concurrency: 1,
+      }),
+      (error: Error) =>
+        error instanceof TypeError &&
+        /^Cannot map a task over inputs with input 5: value \(function/
+          .test(error.message),
+    );
+  }
+});
+
 test("map() over 100,000 inputs returns every result in order", async () => {
   const inputs = Array.from({ length: 100_000 }, (_, i) => i);
   const results = await map((x: number) => x * 2, inputs, { concurrency: 2 });

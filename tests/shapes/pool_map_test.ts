@@ -135,3 +135,22 @@ test("bad map arguments are errors naming the cause", async () => {
   await pool.close();
   assert.throws(() => pool.map(echo, [1]), /pool "pool" is closed/);
 });
+
+pooled(
+  "pool.map names an input that cannot be cloned by its place in all the inputs, not in its chunk",
+  { maxWorkers: 1 },
+  async (pool) => {
+    await assert.rejects(
+      pool.map((x: unknown) => typeof x, [1, 2, 3, 4, () => 5], {
+        chunkSize: 2,
+      }),
+      (error: Error) =>
+        error instanceof TypeError &&
+        /^Cannot run a pool task with input 5: value \(function/.test(
+          error.message,
+        ),
+    );
+    // The pool goes on.
+    assert.deepEqual(await pool.map((x: number) => x + 1, [1, 2]), [2, 3]);
+  },
+);
