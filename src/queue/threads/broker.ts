@@ -16,8 +16,9 @@
  *   come back, so no item is stranded behind it.
  * - A bounded queue grants producers in other threads put credit ahead of
  *   use: room set aside for them, so that a put with credit needs no round
- *   trip. Items plus credit outstanding never exceed `maxsize`; credit a
- *   producer did not use comes back when it gives it back or goes away.
+ *   trip (up to `creditCap` each). Items plus credit outstanding never
+ *   exceed `maxsize`; credit a producer did not use comes back when it gives
+ *   it back or goes away.
  * @module
  */
 import { CLOSE, DONE, END } from "../../msg.ts";
@@ -25,6 +26,7 @@ import { soon } from "../../schedule.ts";
 import { Deque } from "../deque.ts";
 import type { Entry } from "../entry.ts";
 import type { Progress } from "./progress.ts";
+import { creditCap } from "./protocol.ts";
 
 function isData(entry: Entry): boolean {
   return entry.k !== END && entry.k !== DONE;
@@ -105,9 +107,7 @@ export class Broker {
   ) {
     this.name = name;
     this.maxsize = maxsize > 0 ? maxsize : Infinity;
-    // A quarter of the bound each: several producers can stream at once,
-    // and what one sits on is a small part of the room.
-    this.creditCap = Math.max(1, Math.min(256, Math.floor(this.maxsize / 4)));
+    this.creditCap = creditCap(this.maxsize);
     this.maxAttempts = maxAttempts;
     this.#onDead = onDead;
   }

@@ -22,6 +22,7 @@ import { type Group, ledger, type Reader } from "../ledger.ts";
 import { ownerOf, type QueueDescriptor, queueDescriptor } from "./owner.ts";
 import {
   type ClientMessage,
+  creditCap,
   type OwnerMessage,
   pack,
   unpack,
@@ -155,10 +156,7 @@ export class ClientTransport implements Transport {
         : Math.min(MAX_BOUNDED_WINDOW, this.maxsize),
       1,
     );
-    // Half the broker's credit cap (see broker.ts).
-    this.#lowCredit = Math.floor(
-      Math.max(1, Math.min(256, Math.floor(this.maxsize / 4))) / 2,
-    );
+    this.#lowCredit = Math.floor(creditCap(this.maxsize) / 2);
     this.#port = descriptor.port;
     this.#cell = descriptor.cell;
     this.#unlisten = runtime.listenPort(

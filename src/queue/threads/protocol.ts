@@ -19,6 +19,18 @@ export interface Batch {
   x?: (Transferable[] | 0)[];
 }
 
+/**
+ * The most put credit one producer of a bounded queue holds at a time: half
+ * the bound, at most 1024 (the unbounded queue's window). Each grant costs a
+ * message each way, so fewer and larger grants keep producers streaming where
+ * a message is dear (on Deno, a quarter of the bound left 2 workers' puts at
+ * 0.45-0.58x of the same flow unbounded; half, 0.57-0.77x). The client asks
+ * again at half of it.
+ */
+export function creditCap(maxsize: number): number {
+  return Math.max(1, Math.min(1024, Math.floor(maxsize / 2)));
+}
+
 /** Client to owner. */
 export type ClientMessage =
   /**

@@ -522,11 +522,11 @@ test("put credit: items plus credit never exceed maxsize; unused credit comes ba
   const producer = { outstanding: 0, grant: (n: number) => grants.push(n) };
   broker.want(producer);
   await new Promise<void>((resolve) => soon(resolve));
-  assert.equal(broker.creditCap, 2);
-  assert.deepEqual(grants, [2]);
-  // One credit given back is room again; the other is not the owner's
-  // thread's to take.
-  broker.spare(producer, 1);
+  assert.equal(broker.creditCap, 4, "half the bound");
+  assert.deepEqual(grants, [4]);
+  // Three credits given back are room again; the one left is not the
+  // owner's thread's to take.
+  broker.spare(producer, 3);
   for (let i = 0; i < 7; i++) assert.equal(broker.put1(item(i)), true);
   assert.equal(broker.put1(item(7)), false);
   // A credited put goes in at once, even behind a blocked put.
@@ -538,13 +538,21 @@ test("put credit: items plus credit never exceed maxsize; unused credit comes ba
   // No credit and no room: the producer asks in vain until a reader takes one.
   broker.want(producer);
   await new Promise<void>((resolve) => soon(resolve));
-  assert.deepEqual(grants, [2]);
+  assert.deepEqual(grants, [4]);
   assert.ok(broker.take());
   await new Promise<void>((resolve) => soon(resolve));
   assert.equal(blockedIn, true, "the older blocked put comes first");
-  assert.deepEqual(grants, [2]);
+  assert.deepEqual(grants, [4]);
   assert.ok(broker.take());
   await new Promise<void>((resolve) => soon(resolve));
-  assert.deepEqual(grants, [2, 1]);
+  assert.deepEqual(grants, [4, 1]);
   assert.equal(broker.size + producer.outstanding, 8);
+});
+
+test("put credit: at most half the bound, and 1024, per producer", () => {
+  for (
+    const [maxsize, cap] of [[1, 1], [2, 1], [3, 1], [1000, 500], [5000, 1024]]
+  ) {
+    assert.equal(new Broker("q", maxsize, 3, () => {}).creditCap, cap);
+  }
 });
