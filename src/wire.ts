@@ -286,3 +286,25 @@ export function cloneError(
     { cause },
   );
 }
+
+/**
+ * The clone error of a list (a task's arguments, a map's inputs) that holds
+ * a value structured clone refuses, naming that value by its place in all
+ * of them: `Cannot <what> with <noun> <first + its index + 1>: ...`.
+ * `undefined` when every value of the list can be cloned.
+ */
+export function listCloneError(
+  what: string,
+  noun: string,
+  values: unknown[],
+  first: number,
+  cause: unknown,
+): TypeError | undefined {
+  const at = values.findIndex((value) => findUncloneable(value) !== undefined);
+  if (at < 0) return undefined;
+  return cloneError(
+    `${what} with ${noun} ${first + at + 1}`,
+    values[at],
+    cause,
+  );
+}

@@ -13,7 +13,7 @@ import { runtime } from "../runtime/mod.ts";
 import { drivers, WorkerGroup } from "./workers.ts";
 import { type Clock, newClock } from "../worker/clock.ts";
 import { transfer } from "../transfer.ts";
-import { cloneError, findUncloneable } from "../wire.ts";
+import { listCloneError } from "../wire.ts";
 import {
   specName,
   type Task,
@@ -329,13 +329,8 @@ async function* engine(
       // An input that cannot cross is named by its place, as run() names an
       // argument, not by the inner queue that refused it.
       const put = work.put(chunk).catch((error) => {
-        const at = chunk[1].findIndex((x) => findUncloneable(x) !== undefined);
-        if (at < 0) throw error;
-        throw cloneError(
-          `${what} with input ${chunk[0] + at + 1}`,
-          chunk[1][at],
-          error,
-        );
+        throw listCloneError(what, "input", chunk[1], chunk[0], error) ??
+          error;
       });
       put.catch(() => {}); // a put cut short by a stop settles unobserved
       await Promise.race([put, halted]);

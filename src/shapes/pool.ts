@@ -20,7 +20,7 @@ import {
 } from "../task.ts";
 import { checkTransferList, takeTransfer, transfer } from "../transfer.ts";
 import * as v from "../validate.ts";
-import { cloneError, findUncloneable } from "../wire.ts";
+import { listCloneError } from "../wire.ts";
 import {
   POOL_LAST,
   POOL_UP,
@@ -279,10 +279,9 @@ interface Job {
   args: unknown[];
   transfer: Transferable[];
   timeout: number;
-  // A chunk of pool.map: the task runs once per item of args, the first of
-  // which is input number `first` of the map.
-  each: boolean;
-  first: number;
+  // A chunk of pool.map (the task runs once per item of args): the index of
+  // its first input among the map's; undefined for a run.
+  first: number | undefined;
   retries: number;
   retryIf: ((error: unknown, attempt: number) => boolean) | undefined;
   backoff: Required<PoolBackoff>;
@@ -458,15 +457,14 @@ function finalError(errors: unknown[]): unknown {
 // A job whose arguments cannot cross to the worker: say which argument (or
 // map input), as run() does, not the pool's inbox queue that refused it.
 function argumentError(job: Job, error: unknown): unknown {
-  const at = job.args.findIndex((arg) => findUncloneable(arg) !== undefined);
-  if (at < 0) return error;
-  return cloneError(
-    `run a pool task with ${job.each ? "input" : "argument"} ${
-      job.first + at + 1
-    }`,
-    job.args[at],
+  const noun = job.first === undefined ? "argument" : "input";
+  return listCloneError(
+    "run a pool task",
+    noun,
+    job.args,
+    job.first ?? 0,
     error,
-  );
+  ) ?? error;
 }
 
 const NO_TRANSFER: Transferable[] = [];
@@ -1215,7 +1213,6 @@ export class Pool<F extends TaskFunction = TaskFunction>
     options: PoolRunOptions | undefined,
     first?: number,
   ): Promise<R> {
-    const each = first !== undefined;
     const { spec, own, specId } = this.#taskOf(what, given);
     v.array(what, "args", args);
     const o = options === undefined
@@ -1254,13 +1251,12 @@ export class Pool<F extends TaskFunction = TaskFunction>
         priority,
         spec,
         specId,
-        estKey: 2 * specId + (each ? 1 : 0),
+        estKey: 2 * specId + (first === undefined ? 0 : 1),
         est: Infinity,
         args,
         transfer,
         timeout,
-        each,
-        first: first ?? 0,
+        first,
         retries,
         retryIf,
         backoff,
@@ -1387,7 +1383,7 @@ export class Pool<F extends TaskFunction = TaskFunction>
       job.id,
       job.specId,
       job.args,
-      job.each ? 1 : 0,
+      job.first === undefined ? 0 : 1,
       job.transfer,
     );
   }

@@ -21,8 +21,8 @@ import {
   cloneError,
   decode,
   encode,
-  findUncloneable,
   type Lifeline,
+  listCloneError,
 } from "../wire.ts";
 import type { StartMessage, WorkerMessage } from "./protocol.ts";
 import { located, startUrl } from "./worker_url.ts";
@@ -366,15 +366,9 @@ export function run<F extends TaskFunction>(
     handle.start(message, transfer, lifelines, options);
   } catch (error) {
     void handle.terminate();
-    const at = Math.max(
-      0,
-      args.findIndex((arg) => findUncloneable(arg) !== undefined),
-    );
-    throw cloneError(
-      `run task "${name}" with argument ${at + 1}`,
-      args[at],
-      error,
-    );
+    const what = `run task "${name}"`;
+    throw listCloneError(what, "argument", args, 0, error) ??
+      cloneError(`${what} with argument 1`, args[0], error);
   }
   return handle;
 }
